@@ -1,0 +1,137 @@
+"""Builds the daemon's ASGI app: each domain's routes, one error format, access control.
+
+Errors leave the daemon in exactly one shape, `{"error": {"code", "message"}}`
+with a fitting HTTP status, whatever raised them: a domain's `AitbcError`,
+FastAPI's validation, an unknown route, a bad method, or a bug (500, logged).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from aitbc_daemon import API_VERSION, __version__
+from aitbc_daemon.errors import AitbcError
+from aitbc_daemon.peer import AccessGuard
+from aitbc_daemon.runtime import DaemonRuntime
+from aitbc_daemon.system.models import ErrorResponse
+from aitbc_daemon.system.routes import router as system_router
+
+log = logging.getLogger("aitbc.daemon")
+
+API_VERSION_HEADER = "x-aitbc-api"
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASGIApp:
+    """The full ASGI stack for one daemon: access guard, API version header, FastAPI."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
+        yield
+        runtime.bus.close()
+
+    api = FastAPI(
+        title="AITBC daemon",
+        version=__version__,
+        summary=f"API version {API_VERSION}; HTTP/1.1 over the user's Unix socket.",
+        lifespan=lifespan,
+        responses={
+            "4XX": {"model": ErrorResponse, "description": "Refused: see error.code"},
+            422: {"model": ErrorResponse, "description": "Invalid request (error.code invalid_request)"},
+            "5XX": {"model": ErrorResponse, "description": "Internal error"},
+        },
+    )
+    api.state.runtime = runtime
+    api.include_router(system_router)
+    _install_error_handlers(api)
+    return AccessGuard(ApiVersionHeader(api), allowed_uid=allowed_uid, tcp_token=runtime.settings.tcp_token)
+
+
+def _install_error_handlers(api: FastAPI) -> None:
+    @api.exception_handler(AitbcError)
+    async def domain_error(_request: Request, exc: AitbcError) -> JSONResponse:
+        return JSONResponse(exc.to_body(), status_code=exc.status)
+
+    @api.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            message = f"no such endpoint: {request.method} {request.url.path}"
+        elif exc.status_code == 405:
+            message = f"method {request.method} is not allowed on {request.url.path}"
+        else:
+            message = str(exc.detail)
+        return JSONResponse(
+            {"error": {"code": code, "message": message}},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @api.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        body_errors = [e for e in errors if tuple(e.get("loc", ()))[:1] == ("body",)]
+        content_type = request.headers.get("content-type", "")
+        if body_errors and content_type and "json" not in content_type:
+            return _error(415, "unsupported_media_type", f"send the body as application/json, not {content_type}")
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return _error(400, "invalid_json", "request body is not valid JSON")
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        loc = [str(part) for part in first.get("loc", ())]
+        where = (".".join(loc[1:]) or "request body") if loc[:1] == ["body"] else ".".join(loc)
+        details = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")}
+            for e in errors
+        ]
+        return _error(422, "invalid_request", f"{where}: {first['msg']}", details)
+
+    @api.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error in %s %s", request.method, request.url.path)
+        return _error(500, "internal_error", f"internal error: {type(exc).__name__}")
+
+
+def _error(status: int, code: str, message: str, details: list[dict[str, object]] | None = None) -> JSONResponse:
+    error: dict[str, object] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return JSONResponse({"error": error}, status_code=status)
+
+
+class ApiVersionHeader:
+    """Stamps every response with the API version so clients can warn on a mismatch for free."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+        self.header = (API_VERSION_HEADER.encode(), API_VERSION.encode())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)

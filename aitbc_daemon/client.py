@@ -1,0 +1,269 @@
+"""The typed client for the daemon's API over its Unix socket: used by the CLI, the TUI and tests.
+
+Transport failures and error bodies become exceptions a caller can act on:
+`DaemonNotRunning` (nothing listens on the socket), `DaemonAccessDenied`
+(the socket is not ours), `DaemonUnavailable` (it stopped answering) and
+`ApiError` (the daemon refused, with its error `code`). Every response carries
+the daemon's API version in a header, so a version mismatch is noticed on the
+first call at no extra cost.
+
+`Client` is synchronous (CLI, scripts); `AsyncClient` is the same API for
+asyncio (the Textual dashboard).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from httpx_sse import aconnect_sse, connect_sse
+from pydantic import BaseModel
+
+from aitbc_daemon import API_VERSION
+from aitbc_daemon.system.models import DaemonStatus, EventMessage, Health, LogLevel, PluginList, VersionInfo
+
+BASE_URL = "http://aitbc"
+API_VERSION_HEADER = "x-aitbc-api"
+SUBSCRIBED_EVENT = "subscribed"
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class ClientError(RuntimeError):
+    """Base of everything the client raises; `str()` is a one-line message for people."""
+
+
+class DaemonNotRunning(ClientError):
+    def __init__(self, socket_path: str | os.PathLike[str]):
+        self.socket_path = str(socket_path)
+        super().__init__(
+            f"aitbc daemon is not running (socket {self.socket_path}); start it with 'aitbc daemon start'"
+        )
+
+
+class DaemonAccessDenied(ClientError):
+    def __init__(self, socket_path: str | os.PathLike[str]):
+        self.socket_path = str(socket_path)
+        super().__init__(f"permission denied on the daemon socket {self.socket_path}; it belongs to another user")
+
+
+class DaemonUnavailable(ClientError):
+    """The daemon accepted the connection but did not give a usable answer in time."""
+
+
+class ApiError(ClientError):
+    """The daemon answered with an error body `{"error": {"code", "message"}}`."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None):
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        super().__init__(message)
+
+
+VersionMismatchHook = Callable[[str], None]
+
+
+class _Protocol:
+    """What both clients share: turning responses into values or typed errors."""
+
+    def __init__(self, socket_path: str | os.PathLike[str], on_version_mismatch: VersionMismatchHook | None):
+        self.socket_path = Path(socket_path)
+        self._on_version_mismatch = on_version_mismatch
+        self._version_checked = False
+
+    def _check_version(self, response: httpx.Response) -> None:
+        if self._version_checked:
+            return
+        daemon_api = response.headers.get(API_VERSION_HEADER)
+        if daemon_api is None:
+            return
+        self._version_checked = True
+        if daemon_api != API_VERSION and self._on_version_mismatch is not None:
+            self._on_version_mismatch(daemon_api)
+
+    def _result(self, response: httpx.Response) -> Any:
+        self._check_version(response)
+        if response.is_success:
+            return response.json() if response.content else None
+        raise _api_error(response)
+
+    def _transport_error(self, exc: httpx.TransportError) -> ClientError:
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+            if _caused_by(exc, PermissionError):
+                return DaemonAccessDenied(self.socket_path)
+            return DaemonNotRunning(self.socket_path)
+        if isinstance(exc, httpx.TimeoutException):
+            return DaemonUnavailable(f"aitbc daemon did not answer in time ({type(exc).__name__})")
+        return DaemonUnavailable(f"lost the connection to the aitbc daemon: {exc or type(exc).__name__}")
+
+
+class Client(_Protocol):
+    """Synchronous client. Use as a context manager, or call `close()`."""
+
+    def __init__(
+        self,
+        socket_path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        on_version_mismatch: VersionMismatchHook | None = None,
+    ):
+        super().__init__(socket_path, on_version_mismatch)
+        self._http = httpx.Client(
+            transport=httpx.HTTPTransport(uds=str(socket_path)), base_url=BASE_URL, timeout=timeout
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+        """Call one endpoint; returns the decoded JSON body or raises a ClientError."""
+        try:
+            response = self._http.request(method, path, json=json, params=params)
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from exc
+        return self._result(response)
+
+    def _get(self, path: str, model: type[ModelT], **params: Any) -> ModelT:
+        return model.model_validate(self.request("GET", path, params=params or None))
+
+    def health(self) -> Health:
+        return self._get("/v1/health", Health)
+
+    def version(self) -> VersionInfo:
+        return self._get("/v1/version", VersionInfo)
+
+    def status(self) -> DaemonStatus:
+        return self._get("/v1/status", DaemonStatus)
+
+    def plugins(self) -> PluginList:
+        return self._get("/v1/plugins", PluginList)
+
+    def set_log_level(self, level: str) -> LogLevel:
+        return LogLevel.model_validate(self.request("PUT", "/v1/log-level", json={"level": level}))
+
+    @contextlib.contextmanager
+    def events(self, topics: list[str] | None = None) -> Iterator[Iterator[EventMessage]]:
+        """Subscribe to the event stream; once entered, no later event is missed.
+
+        The iterator ends when the daemon stops.
+        """
+        params = {"topic": topics} if topics else None
+        try:
+            with connect_sse(
+                self._http, "GET", "/v1/events", params=params, timeout=httpx.Timeout(10.0, read=None)
+            ) as source:
+                if not source.response.is_success:
+                    source.response.read()
+                    self._result(source.response)
+                self._check_version(source.response)
+                stream = source.iter_sse()
+                _expect_subscribed(next(stream, None))
+                yield (EventMessage.model_validate_json(sse.data) for sse in stream)
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from exc
+
+
+class AsyncClient(_Protocol):
+    """The same API for asyncio callers (the Textual dashboard)."""
+
+    def __init__(
+        self,
+        socket_path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        on_version_mismatch: VersionMismatchHook | None = None,
+    ):
+        super().__init__(socket_path, on_version_mismatch)
+        self._http = httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=str(socket_path)), base_url=BASE_URL, timeout=timeout
+        )
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+        try:
+            response = await self._http.request(method, path, json=json, params=params)
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from exc
+        return self._result(response)
+
+    async def _get(self, path: str, model: type[ModelT], **params: Any) -> ModelT:
+        return model.model_validate(await self.request("GET", path, params=params or None))
+
+    async def health(self) -> Health:
+        return await self._get("/v1/health", Health)
+
+    async def version(self) -> VersionInfo:
+        return await self._get("/v1/version", VersionInfo)
+
+    async def status(self) -> DaemonStatus:
+        return await self._get("/v1/status", DaemonStatus)
+
+    async def plugins(self) -> PluginList:
+        return await self._get("/v1/plugins", PluginList)
+
+    async def set_log_level(self, level: str) -> LogLevel:
+        return LogLevel.model_validate(await self.request("PUT", "/v1/log-level", json={"level": level}))
+
+    @contextlib.asynccontextmanager
+    async def events(self, topics: list[str] | None = None) -> AsyncIterator[AsyncIterator[EventMessage]]:
+        params = {"topic": topics} if topics else None
+        try:
+            async with aconnect_sse(
+                self._http, "GET", "/v1/events", params=params, timeout=httpx.Timeout(10.0, read=None)
+            ) as source:
+                if not source.response.is_success:
+                    await source.response.aread()
+                    self._result(source.response)
+                self._check_version(source.response)
+                stream = source.aiter_sse()
+                _expect_subscribed(await anext(stream, None))
+
+                async def messages() -> AsyncIterator[EventMessage]:
+                    async for sse in stream:
+                        yield EventMessage.model_validate_json(sse.data)
+
+                yield messages()
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from exc
+
+
+def _expect_subscribed(first: Any) -> None:
+    if first is None or first.event != SUBSCRIBED_EVENT:
+        raise DaemonUnavailable("the daemon's event stream did not confirm the subscription")
+
+
+def _api_error(response: httpx.Response) -> ApiError:
+    try:
+        error = response.json()["error"]
+        return ApiError(response.status_code, str(error["code"]), str(error["message"]), error.get("details"))
+    except (ValueError, KeyError, TypeError):
+        text = response.text.strip().splitlines()[0] if response.text.strip() else response.reason_phrase
+        return ApiError(response.status_code, "http_error", f"HTTP {response.status_code}: {text}")
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -1,0 +1,79 @@
+"""Request and response bodies of the daemon's own endpoints, shared with the client."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ApiModel(BaseModel):
+    """Base for every API body: unknown fields are refused, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(ApiModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] | None = None
+
+
+class ErrorResponse(ApiModel):
+    """The one shape of every error the daemon returns, whatever its status."""
+
+    error: ErrorDetail
+
+
+LogLevelName = Literal["debug", "info", "warning", "error"]
+
+
+class LogLevel(ApiModel):
+    level: LogLevelName
+
+
+class Health(ApiModel):
+    status: Literal["ok"] = "ok"
+
+
+class VersionInfo(ApiModel):
+    daemon: str
+    api: str
+
+
+class PluginInfo(ApiModel):
+    group: str
+    name: str
+    value: str
+    distribution: str | None
+    version: str | None
+    loaded: bool
+    error: str | None = None
+
+
+class PluginList(ApiModel):
+    plugins: list[PluginInfo]
+
+
+class DaemonStatus(ApiModel):
+    pid: int
+    version: str
+    api_version: str
+    started_at: float
+    uptime_seconds: float
+    home: str | None
+    socket: str
+    tcp_listen: str | None
+    data_dir: str
+    log_file: str
+    event_subscribers: int
+    plugins_loaded: int
+    plugins_failed: int
+
+
+class EventMessage(ApiModel):
+    id: int
+    topic: str
+    data: dict[str, Any]
+    time: float
+    missed: int = 0

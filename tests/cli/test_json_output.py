@@ -1,0 +1,89 @@
+"""Every command's --json output is exactly one parseable JSON document on stdout."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+import time
+
+import typer
+
+from aitbc_cli.main import COMMAND_GROUPS
+from tests.conftest import home_env
+
+
+def leaf_commands() -> set[tuple[str, str]]:
+    leaves = set()
+    for group, (module_name, _help) in COMMAND_GROUPS.items():
+        command = typer.main.get_command(importlib.import_module(module_name).app)
+        subcommands = getattr(command, "commands", None)
+        leaves |= {(group, name) for name in subcommands} if subcommands else {(group,)}
+    return leaves
+
+
+def test_every_command_speaks_json(cli, aitbc_home, tmp_path):
+    invocations = [
+        ["quickstart", "--json"],
+        ["daemon", "start", "--json"],
+        ["daemon", "status", "--json"],
+        ["--json", "daemon", "log-level", "info"],
+        ["daemon", "logs", "--tail", "3", "--json"],
+        ["daemon", "install-service", "--path", str(tmp_path / "aitbc.service"), "--json"],
+        ["config", "show", "--json"],
+        ["config", "init", "--json"],
+        ["plugins", "list", "--json"],
+    ]
+    covered = set()
+    for args in invocations:
+        result = cli(*args)
+        if args[0] == "quickstart":  # leaves the daemon running; start then refuses
+            assert json.loads(result.stdout)["started"] is True
+            assert cli("daemon", "stop").exit_code == 0
+        assert result.exit_code == 0, (args, result.stderr)
+        json.loads(result.stdout)  # raises if anything but one document is on stdout
+        covered.add(tuple(a for a in args if not a.startswith("-"))[:2])
+
+    # `daemon events --json` streams JSON lines until the daemon stops.
+    events = subprocess.Popen(
+        [sys.executable, "-m", "aitbc_cli", "daemon", "events", "--json"],
+        env=home_env(aitbc_home),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(1.0)  # let it subscribe; the stop below is what it must report
+    stopped = cli("daemon", "stop", "--json")
+    assert stopped.exit_code == 0 and json.loads(stopped.stdout)["stopped"] is True
+    out, _ = events.communicate(timeout=30)
+    assert events.returncode == 0
+    assert [json.loads(line)["topic"] for line in out.splitlines()] == ["daemon.stopping"]
+    covered |= {("daemon", "events"), ("daemon", "stop")}
+
+    assert covered == leaf_commands(), "a command was added without a --json check here"
+
+
+def test_json_errors_leave_stdout_empty(cli):
+    result = cli("plugins", "list", "--json")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: aitbc daemon is not running")
+
+
+def test_quiet_prints_nothing_on_success(cli, daemon):
+    result = cli("daemon", "status", "-q")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+
+
+def test_usage_errors_exit_2(cli):
+    assert cli("daemon", "logs", "--tail", "-1").exit_code == 2
+    assert cli("daemon", "no-such-command").exit_code == 2
+    assert cli("--no-such-flag").exit_code == 2
+
+
+def test_flags_after_a_double_dash_are_left_alone():
+    from aitbc_cli.main import hoist_global_flags
+
+    assert hoist_global_flags(["daemon", "status", "--json", "-q"]) == ["--json", "-q", "daemon", "status"]
+    assert hoist_global_flags(["x", "--", "--json"]) == ["x", "--", "--json"]
