@@ -14,7 +14,6 @@ config's errors with exit code 1, unexpected exceptions as "internal error"
 from __future__ import annotations
 
 import importlib
-import traceback
 from typing import Annotated, Any
 
 import typer
@@ -63,14 +62,21 @@ class AitbcGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, typer.TyperException):
-            raise
         except Exception as exc:  # the one place every command's failure is reported
+            if _is_framework_signal(exc):
+                raise
             message, exit_code, expected = _describe_failure(exc)
             typer.echo(f"error: {message}", err=True)
             if state().verbose and not expected:
+                import traceback
+
                 typer.echo(traceback.format_exc(), err=True, nl=False)
             raise typer.Exit(exit_code) from None
+
+
+def _is_framework_signal(exc: Exception) -> bool:
+    """Exit, abort and usage errors of Typer (or the Click under it) carry their own exit codes."""
+    return type(exc).__module__.split(".")[0] in {"typer", "click"}
 
 
 def plugin_commands() -> dict[str, Any]:

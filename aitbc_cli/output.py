@@ -12,6 +12,7 @@ Rich is imported only when a human-readable rendering is printed, which keeps
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -94,8 +95,8 @@ def set_state(new_state: CliState) -> None:
 
 
 def to_jsonable(data: Any) -> Any:
-    if hasattr(data, "model_dump"):
-        return data.model_dump(mode="json")
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        return dataclasses.asdict(data)
     if isinstance(data, list):
         return [to_jsonable(item) for item in data]
     if isinstance(data, dict):

@@ -27,6 +27,7 @@ from aitbc_daemon.system.routes import router as system_router
 log = logging.getLogger("aitbc.daemon")
 
 API_VERSION_HEADER = "x-aitbc-api"
+_UNKNOWN_FIELD_ERRORS = {"extra_forbidden", "unexpected_keyword_argument"}
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -98,11 +99,12 @@ def _install_error_handlers(api: FastAPI) -> None:
         first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
         loc = [str(part) for part in first.get("loc", ())]
         where = (".".join(loc[1:]) or "request body") if loc[:1] == ["body"] else ".".join(loc)
+        what = "unknown field" if first.get("type") in _UNKNOWN_FIELD_ERRORS else first["msg"]
         details = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")}
             for e in errors
         ]
-        return _error(422, "invalid_request", f"{where}: {first['msg']}", details)
+        return _error(422, "invalid_request", f"{where}: {what}", details)
 
     @api.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ asyncio (the Textual dashboard).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -21,15 +22,14 @@ from typing import Any, TypeVar
 
 import httpx
 from httpx_sse import aconnect_sse, connect_sse
-from pydantic import BaseModel
-
 from aitbc_daemon import API_VERSION
+from aitbc_daemon.api_model import decode
 from aitbc_daemon.system.models import DaemonStatus, EventMessage, Health, LogLevel, PluginList, VersionInfo
 
 BASE_URL = "http://aitbc"
 API_VERSION_HEADER = "x-aitbc-api"
 SUBSCRIBED_EVENT = "subscribed"
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT")
 
 
 class ClientError(RuntimeError):
@@ -69,7 +69,12 @@ VersionMismatchHook = Callable[[str], None]
 
 
 class _Protocol:
-    """What both clients share: turning responses into values or typed errors."""
+    """What both clients share: turning responses into values or typed errors.
+
+    The transports are built with `verify=False` and `trust_env=False` because a
+    Unix socket carries no TLS and goes through no proxy; skipping both saves
+    loading the CA bundle (about 20 ms) on every CLI start.
+    """
 
     def __init__(self, socket_path: str | os.PathLike[str], on_version_mismatch: VersionMismatchHook | None):
         self.socket_path = Path(socket_path)
@@ -85,6 +90,13 @@ class _Protocol:
         self._version_checked = True
         if daemon_api != API_VERSION and self._on_version_mismatch is not None:
             self._on_version_mismatch(daemon_api)
+
+    @staticmethod
+    def _decode(model: type[ModelT], data: Any) -> ModelT:
+        try:
+            return decode(model, data)
+        except ValueError as exc:
+            raise ClientError(f"{exc} (is the daemon from another release?)") from None
 
     def _result(self, response: httpx.Response) -> Any:
         self._check_version(response)
@@ -114,7 +126,10 @@ class Client(_Protocol):
     ):
         super().__init__(socket_path, on_version_mismatch)
         self._http = httpx.Client(
-            transport=httpx.HTTPTransport(uds=str(socket_path)), base_url=BASE_URL, timeout=timeout
+            transport=httpx.HTTPTransport(uds=str(socket_path), verify=False),
+            base_url=BASE_URL,
+            timeout=timeout,
+            trust_env=False,
         )
 
     def __enter__(self) -> Client:
@@ -135,7 +150,7 @@ class Client(_Protocol):
         return self._result(response)
 
     def _get(self, path: str, model: type[ModelT], **params: Any) -> ModelT:
-        return model.model_validate(self.request("GET", path, params=params or None))
+        return self._decode(model, self.request("GET", path, params=params or None))
 
     def health(self) -> Health:
         return self._get("/v1/health", Health)
@@ -150,7 +165,7 @@ class Client(_Protocol):
         return self._get("/v1/plugins", PluginList)
 
     def set_log_level(self, level: str) -> LogLevel:
-        return LogLevel.model_validate(self.request("PUT", "/v1/log-level", json={"level": level}))
+        return self._decode(LogLevel, self.request("PUT", "/v1/log-level", json={"level": level}))
 
     @contextlib.contextmanager
     def events(self, topics: list[str] | None = None) -> Iterator[Iterator[EventMessage]]:
@@ -169,7 +184,7 @@ class Client(_Protocol):
                 self._check_version(source.response)
                 stream = source.iter_sse()
                 _expect_subscribed(next(stream, None))
-                yield (EventMessage.model_validate_json(sse.data) for sse in stream)
+                yield (self._decode(EventMessage, json.loads(sse.data)) for sse in stream)
         except httpx.TransportError as exc:
             raise self._transport_error(exc) from exc
 
@@ -186,7 +201,10 @@ class AsyncClient(_Protocol):
     ):
         super().__init__(socket_path, on_version_mismatch)
         self._http = httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(uds=str(socket_path)), base_url=BASE_URL, timeout=timeout
+            transport=httpx.AsyncHTTPTransport(uds=str(socket_path), verify=False),
+            base_url=BASE_URL,
+            timeout=timeout,
+            trust_env=False,
         )
 
     async def __aenter__(self) -> AsyncClient:
@@ -206,7 +224,7 @@ class AsyncClient(_Protocol):
         return self._result(response)
 
     async def _get(self, path: str, model: type[ModelT], **params: Any) -> ModelT:
-        return model.model_validate(await self.request("GET", path, params=params or None))
+        return self._decode(model, await self.request("GET", path, params=params or None))
 
     async def health(self) -> Health:
         return await self._get("/v1/health", Health)
@@ -221,7 +239,7 @@ class AsyncClient(_Protocol):
         return await self._get("/v1/plugins", PluginList)
 
     async def set_log_level(self, level: str) -> LogLevel:
-        return LogLevel.model_validate(await self.request("PUT", "/v1/log-level", json={"level": level}))
+        return self._decode(LogLevel, await self.request("PUT", "/v1/log-level", json={"level": level}))
 
     @contextlib.asynccontextmanager
     async def events(self, topics: list[str] | None = None) -> AsyncIterator[AsyncIterator[EventMessage]]:
@@ -239,7 +257,7 @@ class AsyncClient(_Protocol):
 
                 async def messages() -> AsyncIterator[EventMessage]:
                     async for sse in stream:
-                        yield EventMessage.model_validate_json(sse.data)
+                        yield self._decode(EventMessage, json.loads(sse.data))
 
                 yield messages()
         except httpx.TransportError as exc:

@@ -12,6 +12,7 @@ import shlex
 import sys
 import time
 from collections import deque
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -135,7 +136,7 @@ def status() -> None:
         if current.json:
             emit({"running": False, "socket": exc.socket_path})
         raise CliError(str(exc)) from None
-    result = {"running": True, **info.model_dump()}
+    result = {"running": True, **asdict(info)}
 
     def render(console: Any) -> None:
         console.print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 import typer
@@ -23,7 +24,7 @@ def list_plugins() -> None:
     from aitbc_cli.plugin_commands import plugin_command_records
 
     with state().client() as client:
-        daemon_plugins = [p.model_dump() for p in client.plugins().plugins]
+        daemon_plugins = [asdict(p) for p in client.plugins().plugins]
     cli_plugins = [r.to_dict() for r in plugin_command_records(frozenset(COMMAND_GROUPS))]
     plugins = daemon_plugins + cli_plugins
 

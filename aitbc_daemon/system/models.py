@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from aitbc_daemon.api_model import ApiModel
 
 
-class ApiModel(BaseModel):
-    """Base for every API body: unknown fields are refused, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
+@dataclass
 class ErrorDetail(ApiModel):
     code: str
     message: str
     details: list[dict[str, Any]] | None = None
 
 
+@dataclass
 class ErrorResponse(ApiModel):
     """The one shape of every error the daemon returns, whatever its status."""
 
@@ -28,19 +25,23 @@ class ErrorResponse(ApiModel):
 LogLevelName = Literal["debug", "info", "warning", "error"]
 
 
+@dataclass
 class LogLevel(ApiModel):
     level: LogLevelName
 
 
+@dataclass
 class Health(ApiModel):
     status: Literal["ok"] = "ok"
 
 
+@dataclass
 class VersionInfo(ApiModel):
     daemon: str
     api: str
 
 
+@dataclass
 class PluginInfo(ApiModel):
     group: str
     name: str
@@ -51,10 +52,12 @@ class PluginInfo(ApiModel):
     error: str | None = None
 
 
+@dataclass
 class PluginList(ApiModel):
     plugins: list[PluginInfo]
 
 
+@dataclass
 class DaemonStatus(ApiModel):
     pid: int
     version: str
@@ -71,6 +74,7 @@ class DaemonStatus(ApiModel):
     plugins_failed: int
 
 
+@dataclass
 class EventMessage(ApiModel):
     id: int
     topic: str
