@@ -27,6 +27,7 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "quickstart": ("aitbc_cli.commands.quickstart", "Start the daemon if needed and show what to do next."),
     "daemon": ("aitbc_cli.commands.daemon", "Start, stop, inspect and follow the AITBC daemon."),
     "config": ("aitbc_cli.commands.config", "Show and initialise settings (config.toml, AITBC_* env)."),
+    "wallet": ("aitbc_cli.commands.wallet", "Create, import, back up and unlock wallets."),
     "plugins": ("aitbc_cli.commands.plugins", "List loaded plugins and those that failed to load."),
 }
 # Flags that may stand anywhere on the line (`aitbc daemon status --json`); they

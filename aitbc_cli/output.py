@@ -139,11 +139,15 @@ def warn(message: str) -> None:
         typer.echo(f"warning: {message}", err=True)
 
 
-def confirm(question: str) -> bool:
-    """Ask yes/no; with --yes, --json or no TTY the answer is yes without asking."""
-    if not state().may_prompt:
-        return True
-    return typer.confirm(question, default=False)
+def confirm_destructive(question: str) -> None:
+    """Ask before something that cannot be undone; without a person to ask, demand --yes."""
+    current = state()
+    if current.yes:
+        return
+    if not current.may_prompt:
+        raise CliError(f"not confirmed ({question.split('?')[0]}?); pass --yes to go ahead")
+    if not typer.confirm(question, default=False):
+        raise CliError("cancelled")
 
 
 def key_value_table(rows: Iterable[tuple[str, Any]]) -> Any:
@@ -160,7 +164,9 @@ def key_value_table(rows: Iterable[tuple[str, Any]]) -> Any:
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None = None) -> Any:
     from rich.table import Table
 
-    result = Table(*columns, title=title, title_justify="left")
+    result = Table(title=title, title_justify="left")
+    for column in columns:
+        result.add_column(column, overflow="fold")  # addresses and hashes wrap, never lose characters
     for row in rows:
         result.add_row(*("-" if cell is None else str(cell) for cell in row))
     return result

@@ -23,6 +23,7 @@ from aitbc_daemon.peer import AccessGuard
 from aitbc_daemon.runtime import DaemonRuntime
 from aitbc_daemon.system.models import ErrorResponse
 from aitbc_daemon.system.routes import router as system_router
+from aitbc_daemon.wallet.routes import router as wallet_router
 
 log = logging.getLogger("aitbc.daemon")
 
@@ -63,6 +64,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     )
     api.state.runtime = runtime
     api.include_router(system_router)
+    api.include_router(wallet_router)
     _install_error_handlers(api)
     return AccessGuard(ApiVersionHeader(api), allowed_uid=allowed_uid, tcp_token=runtime.settings.tcp_token)
 

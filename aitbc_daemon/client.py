@@ -19,12 +19,22 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from httpx_sse import aconnect_sse, connect_sse
+
 from aitbc_daemon import API_VERSION
 from aitbc_daemon.api_model import decode
-from aitbc_daemon.system.models import DaemonStatus, EventMessage, Health, LogLevel, PluginList, VersionInfo
+from aitbc_daemon.system.models import (
+    DaemonStatus,
+    EventMessage,
+    Health,
+    LogLevel,
+    PluginList,
+    VersionInfo,
+)
+from aitbc_daemon.wallet.models import CreatedWallet, ExportedWallet, LockResult, WalletList, WalletOut
 
 BASE_URL = "http://aitbc"
 API_VERSION_HEADER = "x-aitbc-api"
@@ -167,6 +177,50 @@ class Client(_Protocol):
     def set_log_level(self, level: str) -> LogLevel:
         return self._decode(LogLevel, self.request("PUT", "/v1/log-level", json={"level": level}))
 
+    def _call(self, model: type[ModelT], method: str, path: str, body: Any = None) -> ModelT:
+        return self._decode(model, self.request(method, path, json=body))
+
+    # -- wallets ---------------------------------------------------------------
+
+    def wallets(self) -> WalletList:
+        return self._call(WalletList, "GET", "/v1/wallets")
+
+    def wallet(self, name: str) -> WalletOut:
+        return self._call(WalletOut, "GET", _wallet_path(name))
+
+    def create_wallet(self, name: str, password: str) -> CreatedWallet:
+        return self._call(CreatedWallet, "POST", "/v1/wallets", {"name": name, "password": password})
+
+    def import_wallet(self, name: str, password: str, **source: Any) -> WalletOut:
+        """`source`: private_key=, mnemonic= (and passphrase=), or backup= (and backup_password=)."""
+        return self._call(WalletOut, "POST", "/v1/wallets/import", {"name": name, "password": password, **source})
+
+    def delete_wallet(self, name: str) -> WalletOut | None:
+        result = self.request("DELETE", _wallet_path(name))
+        return None if result is None else self._decode(WalletOut, result)
+
+    def export_wallet(
+        self, name: str, password: str, *, backup_password: str | None = None, private_key: bool = False
+    ) -> ExportedWallet:
+        body = {"password": password, "backup_password": backup_password, "private_key": private_key}
+        return self._call(ExportedWallet, "POST", _wallet_path(name, "export"), body)
+
+    def change_wallet_password(self, name: str, old_password: str, new_password: str) -> WalletOut:
+        body = {"old_password": old_password, "new_password": new_password}
+        return self._call(WalletOut, "POST", _wallet_path(name, "password"), body)
+
+    def unlock_wallet(self, name: str, password: str, seconds: float) -> WalletOut:
+        body = {"password": password, "seconds": seconds}
+        return self._call(WalletOut, "POST", _wallet_path(name, "unlock"), body)
+
+    def lock_wallet(self, name: str) -> LockResult:
+        return self._call(LockResult, "POST", _wallet_path(name, "lock"))
+
+    def lock_all_wallets(self) -> LockResult:
+        return self._call(LockResult, "POST", "/v1/wallets/lock-all")
+
+    # -- events ----------------------------------------------------------------
+
     @contextlib.contextmanager
     def events(self, topics: list[str] | None = None) -> Iterator[Iterator[EventMessage]]:
         """Subscribe to the event stream; once entered, no later event is missed.
@@ -262,6 +316,11 @@ class AsyncClient(_Protocol):
                 yield messages()
         except httpx.TransportError as exc:
             raise self._transport_error(exc) from exc
+
+
+def _wallet_path(name: str, action: str = "") -> str:
+    path = "/v1/wallets/" + quote(name, safe="")
+    return f"{path}/{action}" if action else path
 
 
 def _expect_subscribed(first: Any) -> None:

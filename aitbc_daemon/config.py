@@ -15,9 +15,10 @@ from __future__ import annotations
 import os
 import tomllib
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 APP_NAME = "aitbc"
 ENV_PREFIX = "AITBC_"
@@ -83,6 +84,19 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Seconds a stopping daemon lets in-flight requests finish before cancelling them.",
     ),
     ConfigKey("request_timeout", float, 30.0, "Seconds a client waits for one daemon answer."),
+    ConfigKey(
+        "kdf_opslimit",
+        int,
+        3,
+        "argon2id passes for newly written wallet files (3 = libsodium MODERATE, 4 = SENSITIVE).",
+    ),
+    ConfigKey(
+        "kdf_memlimit_kib",
+        int,
+        262144,
+        "argon2id memory in KiB for newly written wallet files (262144 = 256 MiB, MODERATE; "
+        "1048576 = 1 GiB, SENSITIVE). Each file keeps the limits it was written with.",
+    ),
 )
 KEYS_BY_NAME: dict[str, ConfigKey] = {key.name: key for key in CONFIG_KEYS}
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -189,6 +203,13 @@ def _coerce(key: ConfigKey, raw: Any, where: str) -> Any:
             value = float(raw)
         except ValueError:
             raise ConfigError(f"{where}: {key.name} must be a number, got {raw!r}") from None
+    elif key.type is int and isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif key.type is int and isinstance(raw, str):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{where}: {key.name} must be an integer, got {raw!r}") from None
     elif key.type is str and isinstance(raw, str):
         value = raw
     else:
@@ -203,7 +224,11 @@ def _validate(key: ConfigKey, value: Any, where: str) -> Any:
             raise ConfigError(f"{where}: log_level must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
     elif key.name == "tcp_listen" and value:
         parse_host_port(value, where)
-    elif key.type is float and value <= 0:
+    elif key.name == "kdf_opslimit" and not 1 <= value <= 64:
+        raise ConfigError(f"{where}: kdf_opslimit must be between 1 and 64, got {value}")
+    elif key.name == "kdf_memlimit_kib" and not 8 <= value <= 4 * 1024 * 1024:
+        raise ConfigError(f"{where}: kdf_memlimit_kib must be between 8 and 4194304 (4 GiB), got {value}")
+    elif key.type in (int, float) and value <= 0:
         raise ConfigError(f"{where}: {key.name} must be positive, got {value}")
     return value
 

@@ -12,13 +12,16 @@ from fastapi import Request
 from aitbc_daemon.config import Settings
 from aitbc_daemon.events import EventBus
 from aitbc_daemon.plugins import LoadedPlugin
+from aitbc_daemon.wallet.keyfile import KdfLimits
+from aitbc_daemon.wallet.keystore import Keystore
 
 
 @dataclass
 class DaemonRuntime:
-    """The live state of one daemon process: settings, the event bus, loaded plugins."""
+    """The live state of one daemon process: settings, event bus, plugins and each domain's service."""
 
     settings: Settings
+    keystore: Keystore
     bus: EventBus = field(default_factory=EventBus)
     plugins: list[LoadedPlugin] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
@@ -32,6 +35,13 @@ class DaemonRuntime:
     def plugin_objects(self, group: str) -> dict[str, object]:
         """Loaded plugins of one entry point group, by name, for the domain that uses them."""
         return {p.record.name: p.obj for p in self.plugins if p.record.group == group and p.record.loaded}
+
+
+def build_runtime(settings: Settings) -> DaemonRuntime:
+    """Open every domain's state under the settings' data directory."""
+    limits = KdfLimits(settings.kdf_opslimit, settings.kdf_memlimit_kib * 1024)
+    keystore = Keystore(settings.paths.data_dir / "keystore", kdf_limits=limits)
+    return DaemonRuntime(settings, keystore=keystore)
 
 
 def get_runtime(request: Request) -> DaemonRuntime:

@@ -29,7 +29,7 @@ from aitbc_daemon.config import Settings, parse_host_port
 from aitbc_daemon.peer import peer_aware
 from aitbc_daemon.pidfile import DaemonLock
 from aitbc_daemon.plugins import DAEMON_GROUPS, load_group
-from aitbc_daemon.runtime import DaemonRuntime
+from aitbc_daemon.runtime import DaemonRuntime, build_runtime
 
 log = logging.getLogger("aitbc.daemon")
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -89,7 +89,7 @@ def run_daemon(settings: Settings, *, log_to_stderr: bool = True) -> int:
         sockets.append(bind_unix_socket(settings.socket_path))
         if settings.tcp_listen:
             sockets.append(bind_tcp_socket(settings.tcp_listen))
-        runtime = DaemonRuntime(settings)
+        runtime = build_runtime(settings)
         runtime.plugins = [plugin for group in DAEMON_GROUPS for plugin in load_group(group)]
         for plugin in runtime.plugins:
             if not plugin.record.loaded:

@@ -61,9 +61,13 @@ def make_home() -> Path:
     return Path(tempfile.mkdtemp(prefix="aitbc-", dir="/tmp"))
 
 
+# argon2id at its minimum cost: tests exercise the keystore, not the KDF's price.
+FAST_KDF = {"AITBC_KDF_OPSLIMIT": "1", "AITBC_KDF_MEMLIMIT_KIB": "8"}
+
+
 def home_env(home: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AITBC_")}
-    env.update({"AITBC_HOME": str(home), **extra})
+    env.update({"AITBC_HOME": str(home), **FAST_KDF, **extra})
     return env
 
 
@@ -116,6 +120,8 @@ def cli(aitbc_home: Path, monkeypatch: pytest.MonkeyPatch) -> CliInvoker:
         if name.startswith("AITBC_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("AITBC_HOME", str(aitbc_home))
+    for name, value in FAST_KDF.items():
+        monkeypatch.setenv(name, value)
     return CliInvoker()
 
 

@@ -23,7 +23,11 @@ def leaf_commands() -> set[tuple[str, str]]:
     return leaves
 
 
-def test_every_command_speaks_json(cli, aitbc_home, tmp_path):
+def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("AITBC_PASSWORD", "pw")
+    monkeypatch.setenv("AITBC_NEW_PASSWORD", "pw2")
+    key_file = tmp_path / "key"
+    key_file.write_text("11" * 32)
     invocations = [
         ["quickstart", "--json"],
         ["daemon", "start", "--json"],
@@ -34,6 +38,15 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path):
         ["config", "show", "--json"],
         ["config", "init", "--json"],
         ["plugins", "list", "--json"],
+        ["wallet", "create", "alice", "--json"],
+        ["wallet", "import", "bob", "--private-key-file", str(key_file), "--json"],
+        ["wallet", "list", "--json"],
+        ["wallet", "address", "alice", "--json"],
+        ["wallet", "export", "alice", "--json"],
+        ["wallet", "unlock", "alice", "--json"],
+        ["wallet", "lock", "alice", "--json"],
+        ["wallet", "change-password", "bob", "--json"],
+        ["wallet", "delete", "bob", "--yes", "--json"],
     ]
     covered = set()
     for args in invocations:
