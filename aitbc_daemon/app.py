@@ -7,6 +7,7 @@ FastAPI's validation, an unknown route, a bad method, or a bug (500, logged).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,6 +48,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime.bus.bind(asyncio.get_running_loop())
         runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
         yield
         runtime.bus.close()

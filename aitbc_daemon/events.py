@@ -63,19 +63,40 @@ class Subscription:
 
 
 class EventBus:
-    """In-process publish/subscribe. Publish from the event loop's thread only."""
+    """In-process publish/subscribe.
+
+    `publish` may be called from any thread: sync route handlers run in a
+    thread pool, but subscriber queues belong to the event loop, so a publish
+    from elsewhere is handed to the loop (`bind` tells the bus which loop).
+    """
 
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
         self._ids = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
 
     def publish(self, topic: str, data: dict[str, Any] | None = None) -> Event:
         event = Event(next(self._ids), topic, data or {}, time.time())
-        for subscription in self._subscriptions:
-            if subscription.wants(topic):
-                subscription.offer(event)
+        if self._loop is not None and not self._in_loop_thread():
+            self._loop.call_soon_threadsafe(self._deliver, event)
+        else:
+            self._deliver(event)
         return event
+
+    def _in_loop_thread(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+    def _deliver(self, event: Event) -> None:
+        for subscription in self._subscriptions:
+            if subscription.wants(event.topic):
+                subscription.offer(event)
 
     def subscribe(self, topics: Iterable[str] | None = None) -> Subscription:
         """Register a subscriber. `topics` filters by name or dotted prefix (`chain` matches `chain.block`)."""

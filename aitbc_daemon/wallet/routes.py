@@ -34,6 +34,7 @@ def get_keystore(runtime: Annotated[DaemonRuntime, Depends(get_runtime)]) -> Key
 
 
 Store = Annotated[Keystore, Depends(get_keystore)]
+Runtime = Annotated[DaemonRuntime, Depends(get_runtime)]
 
 
 def wallet_out(store: Keystore, info: WalletInfo) -> WalletOut:
@@ -50,13 +51,14 @@ def list_wallets(store: Store) -> WalletList:
 
 
 @router.post("", status_code=201)
-def create_wallet(body: CreateWallet, store: Store) -> CreatedWallet:
+def create_wallet(body: CreateWallet, store: Store, runtime: Runtime) -> CreatedWallet:
     created = store.create(body.name, body.password)
+    runtime.bus.publish("wallet.created", {"name": created.info.name, "address": created.info.address})
     return CreatedWallet(wallet=wallet_out(store, created.info), mnemonic=created.mnemonic)
 
 
 @router.post("/import", status_code=201)
-def import_wallet(body: ImportWallet, store: Store) -> WalletOut:
+def import_wallet(body: ImportWallet, store: Store, runtime: Runtime) -> WalletOut:
     sources = [s for s in (body.private_key, body.mnemonic, body.backup) if s is not None]
     if len(sources) != 1:
         raise AitbcError("give exactly one of private_key, mnemonic or backup", code="invalid_import")
@@ -69,6 +71,7 @@ def import_wallet(body: ImportWallet, store: Store) -> WalletOut:
         info = store.import_backup(
             body.backup, body.backup_password or body.password, name=body.name, new_password=body.password
         )
+    runtime.bus.publish("wallet.imported", {"name": info.name, "address": info.address})
     return wallet_out(store, info)
 
 
@@ -78,8 +81,9 @@ def get_wallet(name: str, store: Store) -> WalletOut:
 
 
 @router.delete("/{name}")
-def delete_wallet(name: str, store: Store) -> WalletOut | None:
+def delete_wallet(name: str, store: Store, runtime: Runtime) -> WalletOut | None:
     info = store.delete(name)
+    runtime.bus.publish("wallet.deleted", {"name": name})
     return wallet_out(store, info) if info else None
 
 
@@ -99,8 +103,9 @@ def change_password(name: str, body: ChangePassword, store: Store) -> WalletOut:
 
 
 @router.post("/{name}/unlock")
-def unlock_wallet(name: str, body: UnlockWallet, store: Store) -> WalletOut:
+def unlock_wallet(name: str, body: UnlockWallet, store: Store, runtime: Runtime) -> WalletOut:
     store.unlock(name, body.password, body.seconds)
+    runtime.bus.publish("wallet.unlocked", {"name": name, "seconds": body.seconds})
     return wallet_out(store, store.get(name))
 
 

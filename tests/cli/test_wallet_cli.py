@@ -159,3 +159,12 @@ def test_corrupt_keystore_file_is_named_and_others_still_work(wallet_cli, daemon
     result = wallet_cli("wallet", "unlock", "bob")
     assert result.exit_code == 1 and "is corrupt" in result.stderr
     assert wallet_cli("wallet", "unlock", "alice").exit_code == 0
+
+
+def test_wallet_changes_are_published_as_events(wallet_cli, daemon):
+    with daemon.client() as client, client.events(["wallet"]) as stream:
+        as_json(wallet_cli("wallet", "create", "alice", "--json"))
+        as_json(wallet_cli("wallet", "unlock", "alice", "--json"))
+        as_json(wallet_cli("wallet", "delete", "alice", "--yes", "--json"))
+        topics = [next(stream).topic for _ in range(3)]
+    assert topics == ["wallet.created", "wallet.unlocked", "wallet.deleted"]

@@ -10,6 +10,8 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
+import time
 
 from aitbc_daemon.config import Paths
 from aitbc_daemon.pidfile import running_pid
@@ -215,3 +217,23 @@ def test_two_daemons_run_side_by_side_on_different_homes(daemon):
     finally:
         assert other.stop() == 0
         shutil.rmtree(other_home)
+
+
+def test_stop_lets_an_in_flight_request_finish(aitbc_home):
+    # A wallet at libsodium's MODERATE cost takes a noticeable time to derive:
+    # the request is still running when SIGTERM arrives.
+    env = home_env(aitbc_home, AITBC_KDF_OPSLIMIT="3", AITBC_KDF_MEMLIMIT_KIB="262144")
+    daemon = start_daemon(aitbc_home, env=env)
+    outcome = {}
+
+    def create() -> None:
+        with daemon.client() as client:
+            outcome["wallet"] = client.create_wallet("slow", "pw")
+
+    worker = threading.Thread(target=create)
+    worker.start()
+    time.sleep(0.1)
+    assert daemon.stop() == 0
+    worker.join(10)
+    assert outcome["wallet"].wallet.name == "slow"
+    assert (daemon.paths.data_dir / "keystore" / "slow.json").exists()
