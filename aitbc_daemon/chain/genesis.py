@@ -1,0 +1,209 @@
+"""Genesis: the chain's id, authorities and initial allocations, and the devnet's.
+
+The genesis hash is the parent hash of block 1, so every block commits to the
+exact genesis it extends; two nodes with different allocations cannot agree on
+any block. The devnet genesis is fully deterministic (fixed timestamp, fixed
+keys) so every developer's `ait-devnet` is the same chain, like anvil's
+accounts. Its keys are derived from public strings: they are UNSAFE and
+anyone can spend those funds; `is_devnet` marks the chain so other code can
+refuse devnet-only controls elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from aitbc_daemon.chain.amounts import MAX_AMOUNT, UNIT, check_amount
+from aitbc_daemon.chain.encoding import canonical_json, parse_json_strict, sha256_hex
+from aitbc_daemon.chain.errors import ChainError, InvalidGenesis
+from aitbc_daemon.chain.state import ChainState, state_from_allocations
+from aitbc_daemon.chain.tx import validate_chain_id
+from aitbc_daemon.wallet.addresses import InvalidAddress, address_from_public_key, decode_address
+
+DEVNET_CHAIN_ID = "ait-devnet"
+DEVNET_ACCOUNTS = 10
+DEVNET_BALANCE = 1_000_000 * UNIT
+DEVNET_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z, fixed so the devnet genesis hash is too
+DEVNET_BLOCK_TIME = 2
+MAX_BLOCK_TIME = 3600
+GENESIS_FIELDS = ("chain_id", "timestamp", "authorities", "allocations", "block_time", "is_devnet")
+
+_PUBLIC_KEY_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A block proposer: its address and the public key that signs its blocks."""
+
+    address: str
+    public_key: str  # hex
+
+
+@dataclass(frozen=True)
+class Genesis:
+    chain_id: str
+    timestamp: int  # seconds since the epoch; block 1 may not be earlier
+    authorities: tuple[Authority, ...]  # propose in this order, round robin by height
+    allocations: tuple[tuple[str, int], ...]  # (address, units), sorted by address
+    block_time: int  # seconds between blocks when producing on an interval
+    is_devnet: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chain_id": self.chain_id,
+            "timestamp": self.timestamp,
+            "authorities": [a.public_key for a in self.authorities],
+            "allocations": {address: amount for address, amount in self.allocations},
+            "block_time": self.block_time,
+            "is_devnet": self.is_devnet,
+        }
+
+    @property
+    def hash(self) -> str:
+        return sha256_hex(canonical_json(self.to_dict()))
+
+    @property
+    def total_supply(self) -> int:
+        return sum(amount for _, amount in self.allocations)
+
+    def authority_for_height(self, height: int) -> Authority:
+        """Whose turn it is to propose block `height` (height 1 is the first authority's)."""
+        return self.authorities[(height - 1) % len(self.authorities)]
+
+    def authority_by_address(self, address: str) -> Authority | None:
+        for authority in self.authorities:
+            if authority.address == address:
+                return authority
+        return None
+
+    def initial_state(self) -> ChainState:
+        return state_from_allocations(self.allocations)
+
+
+def genesis_from_dict(data: object) -> Genesis:
+    """A validated Genesis from decoded JSON; every problem names the field."""
+    if not isinstance(data, dict):
+        raise InvalidGenesis("genesis must be a JSON object")
+    unknown = sorted(set(data) - set(GENESIS_FIELDS), key=str)
+    if unknown:
+        raise InvalidGenesis(f"unknown genesis field(s): {', '.join(map(str, unknown))}")
+    missing = [name for name in GENESIS_FIELDS if name not in data]
+    if missing:
+        raise InvalidGenesis(f"missing genesis field(s): {', '.join(missing)}")
+    try:
+        chain_id = validate_chain_id(data["chain_id"])
+    except ChainError as exc:
+        raise InvalidGenesis(str(exc)) from None
+    timestamp = data["timestamp"]
+    if type(timestamp) is not int or not 0 <= timestamp <= 2**40:
+        raise InvalidGenesis("timestamp must be a non-negative integer of seconds since the epoch")
+    block_time = data["block_time"]
+    if type(block_time) is not int or not 1 <= block_time <= MAX_BLOCK_TIME:
+        raise InvalidGenesis(f"block_time must be an integer from 1 to {MAX_BLOCK_TIME} seconds")
+    is_devnet = data["is_devnet"]
+    if type(is_devnet) is not bool:
+        raise InvalidGenesis("is_devnet must be true or false")
+    if chain_id == DEVNET_CHAIN_ID and not is_devnet:
+        raise InvalidGenesis(f"chain {DEVNET_CHAIN_ID!r} must be marked is_devnet")
+    authorities = _authorities(data["authorities"])
+    allocations = _allocations(data["allocations"])
+    return Genesis(chain_id, timestamp, authorities, allocations, block_time, is_devnet)
+
+
+def _authorities(value: object) -> tuple[Authority, ...]:
+    if not isinstance(value, list) or not value:
+        raise InvalidGenesis("authorities must be a non-empty list of ed25519 public keys (hex)")
+    result = []
+    for public_key in value:
+        if not isinstance(public_key, str) or _PUBLIC_KEY_HEX.fullmatch(public_key) is None:
+            raise InvalidGenesis(f"authority {public_key!r} is not 32 bytes of lower-case hex")
+        result.append(Authority(address_from_public_key(bytes.fromhex(public_key)), public_key))
+    if len({a.public_key for a in result}) != len(result):
+        raise InvalidGenesis("authorities must be distinct")
+    return tuple(result)
+
+
+def _allocations(value: object) -> tuple[tuple[str, int], ...]:
+    if not isinstance(value, dict):
+        raise InvalidGenesis("allocations must be an object of address -> units")
+    result = []
+    for address, amount in value.items():
+        try:
+            decode_address(address)
+            check_amount(amount, field=f"allocation of {address}")
+        except (InvalidAddress, ChainError) as exc:
+            raise InvalidGenesis(str(exc)) from None
+        result.append((address, amount))
+    if sum(amount for _, amount in result) > MAX_AMOUNT:
+        raise InvalidGenesis(f"allocations total more than the maximum supply {MAX_AMOUNT}")
+    return tuple(sorted(result))
+
+
+def load_genesis(path: Path) -> Genesis:
+    try:
+        data = parse_json_strict(Path(path).read_bytes())
+    except OSError as exc:
+        raise InvalidGenesis(f"cannot read genesis file {path}: {exc.strerror}") from None
+    except ChainError as exc:
+        raise InvalidGenesis(f"genesis file {path}: {exc}") from None
+    return genesis_from_dict(data)
+
+
+def save_genesis(genesis: Genesis, path: Path) -> None:
+    """Write atomically (temp file, fsync, rename): a half-written genesis must never be read."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = canonical_json(genesis.to_dict())
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- devnet --------------------------------------------------------------------------------
+
+
+def devnet_signing_key(index: int) -> SigningKey:
+    """Dev account `index`'s key. UNSAFE: derived from a public string, never hold real value."""
+    seed = hashlib.sha256(b"aitbc devnet UNSAFE dev account %d" % index).digest()
+    return SigningKey(seed)
+
+
+def devnet_signing_keys(count: int = DEVNET_ACCOUNTS) -> list[SigningKey]:
+    return [devnet_signing_key(i) for i in range(count)]
+
+
+def devnet_genesis(
+    *,
+    accounts: int = DEVNET_ACCOUNTS,
+    balance: int = DEVNET_BALANCE,
+    timestamp: int = DEVNET_TIMESTAMP,
+) -> Genesis:
+    """The `ait-devnet` genesis: dev accounts 0..n-1 funded, dev account 0 the only authority."""
+    keys = devnet_signing_keys(accounts)
+    return genesis_from_dict(
+        {
+            "chain_id": DEVNET_CHAIN_ID,
+            "timestamp": timestamp,
+            "authorities": [bytes(keys[0].verify_key).hex()],
+            "allocations": {
+                address_from_public_key(bytes(key.verify_key)): balance for key in keys
+            },
+            "block_time": DEVNET_BLOCK_TIME,
+            "is_devnet": True,
+        }
+    )

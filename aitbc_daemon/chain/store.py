@@ -1,0 +1,453 @@
+"""SQLite storage for one chain: the block log, the current state and the persisted mempool.
+
+One file per chain, WAL mode (readers never block the writer). `blocks` and
+`transactions` are append-only; their only random-key indexes are the block
+hash and the transaction hash (lookups by hash are index hits), the others
+grow in order. The state tables hold the *current* state only (accounts,
+escrows, module kv), because history can always be rebuilt by replaying the
+block log from genesis.
+
+A block, its transactions, its state changes and the removal of its
+transactions from the persisted mempool are written in ONE SQLite
+transaction: after a crash the file holds the block and its effects, or
+neither. `synchronous=NORMAL` in WAL mode keeps the file consistent on any
+crash; only a power loss can lose the last commits, which the block log then
+lacks too, so state and log still agree.
+
+`verify` runs at open: the genesis matches, recent headers hash, link and are
+signed by the right authority, the head's transactions match its merkle root,
+and the app hash of the stored state equals the head's app hash. A truncated
+or edited block or state row fails one of these.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from aitbc_daemon.chain.block import (
+    Block,
+    BlockHeader,
+    header_from_dict,
+    verify_block_body,
+    verify_block_header,
+)
+from aitbc_daemon.chain.encoding import canonical_json, parse_json_strict
+from aitbc_daemon.chain.errors import ChainError, CorruptStore, GenesisMismatch
+from aitbc_daemon.chain.genesis import Genesis, genesis_from_dict
+from aitbc_daemon.chain.state import ChainState, Escrow, StateOverlay
+from aitbc_daemon.chain.state_hash import app_hash
+from aitbc_daemon.chain.transitions import TxResult
+from aitbc_daemon.chain.tx import Transaction, transaction_from_bytes
+
+SCHEMA_VERSION = 1
+VERIFY_RECENT_BLOCKS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTx:
+    tx: Transaction
+    height: int
+    position: int
+    status: str
+    reason: str | None
+    code: str | None
+
+
+class ChainStore:
+    """The chain's SQLite file. Only the node writes to it; one instance per file."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, genesis: Genesis) -> None:
+        self.path = path
+        self.genesis = genesis
+        self._conn = conn
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, genesis: Genesis) -> ChainStore:
+        """Open or create the file for `genesis`; GenesisMismatch if it holds another chain."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            store = cls(path, conn, genesis)
+            store._create_schema()
+            store._check_or_write_genesis()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise CorruptStore(
+                f"chain file {path} is not a readable SQLite database: {exc}"
+            ) from None
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _create_schema(self) -> None:
+        db = sqlite_utils.Database(self._conn)
+        db["meta"].create(
+            {"key": str, "value": str}, pk="key", not_null={"value"}, if_not_exists=True
+        )
+        db["blocks"].create(
+            {"height": int, "hash": str, "header": str},
+            pk="height",
+            not_null={"hash", "header"},
+            if_not_exists=True,
+        )
+        db["blocks"].create_index(["hash"], unique=True, if_not_exists=True)
+        db["transactions"].create(
+            {
+                "id": int,
+                "hash": str,
+                "height": int,
+                "position": int,
+                "sender": str,
+                "body": str,
+                "status": str,
+                "reason": str,
+                "code": str,
+            },
+            pk="id",
+            not_null={"hash", "height", "position", "sender", "body", "status"},
+            if_not_exists=True,
+        )
+        db["transactions"].create_index(["hash"], unique=True, if_not_exists=True)
+        db["transactions"].create_index(["height", "position"], unique=True, if_not_exists=True)
+        db["accounts"].create(
+            {"address": str, "balance": int, "nonce": int},
+            pk="address",
+            not_null={"balance", "nonce"},
+            if_not_exists=True,
+        )
+        db["escrows"].create(
+            {
+                "escrow_id": str,
+                "payer": str,
+                "arbiter": str,
+                "amount": int,
+                "status": str,
+                "payee": str,
+            },
+            pk="escrow_id",
+            not_null={"payer", "arbiter", "amount", "status"},
+            if_not_exists=True,
+        )
+        db["module_kv"].create(
+            {"module": str, "key": str, "value": str},
+            pk=("module", "key"),
+            not_null={"value"},
+            if_not_exists=True,
+        )
+        db["mempool"].create(
+            {"hash": str, "arrival": int, "body": str},
+            pk="hash",
+            not_null={"arrival", "body"},
+            if_not_exists=True,
+        )
+
+    def _check_or_write_genesis(self) -> None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'genesis'").fetchone()
+        if row is None:
+            self._write_genesis()
+            return
+        try:
+            stored = genesis_from_dict(parse_json_strict(row[0]))
+        except ChainError as exc:
+            raise CorruptStore(
+                f"chain file {self.path}: stored genesis is unreadable: {exc}"
+            ) from None
+        if stored.hash != self.genesis.hash:
+            raise GenesisMismatch(
+                f"chain file {self.path} holds chain {stored.chain_id!r} with genesis {stored.hash[:16]}, "
+                f"not {self.genesis.chain_id!r} with genesis {self.genesis.hash[:16]}"
+            )
+
+    def _write_genesis(self) -> None:
+        state = self.genesis.initial_state()
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('genesis', ?), ('schema_version', ?)",
+                (canonical_json(self.genesis.to_dict()).decode(), str(SCHEMA_VERSION)),
+            )
+            conn.executemany(
+                "INSERT INTO accounts(address, balance, nonce) VALUES (?, ?, 0)",
+                list(state.balances.items()),
+            )
+            conn.executemany(
+                "INSERT INTO module_kv(module, key, value) VALUES (?, ?, ?)",
+                [(m, k, canonical_json(v).decode()) for (m, k), v in state.kv.items()],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # --- state -----------------------------------------------------------------------------
+
+    def load_state(self) -> ChainState:
+        state = ChainState()
+        try:
+            for address, balance, nonce in self._conn.execute(
+                "SELECT address, balance, nonce FROM accounts"
+            ):
+                state.balances[address] = balance
+                state.nonces[address] = nonce
+            for escrow_id, payer, arbiter, amount, status, payee in self._conn.execute(
+                "SELECT escrow_id, payer, arbiter, amount, status, payee FROM escrows"
+            ):
+                state.escrows[escrow_id] = Escrow(payer, arbiter, amount, status, payee)
+            for module, key, value in self._conn.execute(
+                "SELECT module, key, value FROM module_kv"
+            ):
+                state.kv[(module, key)] = parse_json_strict(value)
+        except (sqlite3.DatabaseError, ChainError) as exc:
+            raise CorruptStore(f"chain file {self.path}: state is unreadable: {exc}") from None
+        return state
+
+    # --- writing a block -------------------------------------------------------------------
+
+    def commit_block(self, block: Block, results: Sequence[TxResult], state: StateOverlay) -> None:
+        """Write the block, its transactions with their results and `state`'s writes, atomically.
+
+        `state` is the block's overlay over the committed state: its own dicts say
+        which entries changed, and reading through it gives their new values.
+        """
+        if len(results) != len(block.transactions):
+            raise ValueError("one result per transaction is required")
+        height = block.height
+        tx_rows = [
+            (tx.hash, height, i, tx.sender, tx.encoded.decode(), r.status, r.reason, r.code)
+            for i, (tx, r) in enumerate(zip(block.transactions, results, strict=True))
+        ]
+        touched = state.balances.keys() | state.nonces.keys()
+        account_rows = [(a, state.balance(a), state.nonce(a)) for a in touched]
+        escrow_rows = [
+            (escrow_id, e.payer, e.arbiter, e.amount, e.status, e.payee)
+            for escrow_id, e in state.escrows.items()
+        ]
+        kv_puts = [
+            (m, k, canonical_json(v).decode()) for (m, k), v in state.kv.items() if v is not None
+        ]
+        kv_deletes = [(m, k) for (m, k), v in state.kv.items() if v is None]
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT INTO blocks(height, hash, header) VALUES (?, ?, ?)",
+                (height, block.hash, block.header.encoded.decode()),
+            )
+            conn.executemany(
+                "INSERT INTO transactions(hash, height, position, sender, body, status, reason, code) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                tx_rows,
+            )
+            conn.executemany(
+                "INSERT INTO accounts(address, balance, nonce) VALUES (?, ?, ?) "
+                "ON CONFLICT(address) DO UPDATE SET balance = excluded.balance, nonce = excluded.nonce",
+                account_rows,
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO escrows(escrow_id, payer, arbiter, amount, status, payee) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                escrow_rows,
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO module_kv(module, key, value) VALUES (?, ?, ?)", kv_puts
+            )
+            conn.executemany("DELETE FROM module_kv WHERE module = ? AND key = ?", kv_deletes)
+            conn.executemany("DELETE FROM mempool WHERE hash = ?", [(r[0],) for r in tx_rows])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    # --- reading blocks and transactions ----------------------------------------------------
+
+    def head(self) -> BlockHeader | None:
+        row = self._conn.execute(
+            "SELECT header FROM blocks ORDER BY height DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else self._parse_header(row[0])
+
+    def height(self) -> int:
+        row = self._conn.execute("SELECT MAX(height) FROM blocks").fetchone()
+        return row[0] or 0
+
+    def header(self, height: int) -> BlockHeader | None:
+        row = self._conn.execute("SELECT header FROM blocks WHERE height = ?", (height,)).fetchone()
+        return None if row is None else self._parse_header(row[0])
+
+    def block(self, height: int) -> Block | None:
+        header = self.header(height)
+        return None if header is None else Block(header, tuple(self._block_transactions(height)))
+
+    def block_by_hash(self, block_hash: str) -> Block | None:
+        row = self._conn.execute(
+            "SELECT height FROM blocks WHERE hash = ?", (block_hash,)
+        ).fetchone()
+        return None if row is None else self.block(row[0])
+
+    def blocks(self, start: int = 1) -> Iterator[Block]:
+        """Every stored block from `start` in height order (for replay and sync)."""
+        height = start
+        while (block := self.block(height)) is not None:
+            yield block
+            height += 1
+
+    def transaction(self, tx_hash: str) -> StoredTx | None:
+        row = self._conn.execute(
+            "SELECT body, height, position, status, reason, code FROM transactions WHERE hash = ?",
+            (tx_hash,),
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredTx(self._parse_tx(row[0]), row[1], row[2], row[3], row[4], row[5])
+
+    def _block_transactions(self, height: int) -> list[Transaction]:
+        rows = self._conn.execute(
+            "SELECT body FROM transactions WHERE height = ? ORDER BY position", (height,)
+        )
+        return [self._parse_tx(body) for (body,) in rows]
+
+    def _parse_header(self, text: str) -> BlockHeader:
+        try:
+            return header_from_dict(parse_json_strict(text))
+        except ChainError as exc:
+            raise CorruptStore(
+                f"chain file {self.path}: a stored block header is unreadable: {exc}"
+            ) from None
+
+    def _parse_tx(self, text: str) -> Transaction:
+        try:
+            return transaction_from_bytes(text.encode())
+        except ChainError as exc:
+            raise CorruptStore(
+                f"chain file {self.path}: a stored transaction is unreadable: {exc}"
+            ) from None
+
+    # --- persisted mempool -----------------------------------------------------------------
+
+    def add_mempool_tx(
+        self, tx: Transaction, *, arrival: int, replaces: Iterable[str] = ()
+    ) -> None:
+        """Persist an admitted transaction (and drop what it displaced) before answering."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany("DELETE FROM mempool WHERE hash = ?", [(h,) for h in replaces])
+            conn.execute(
+                "INSERT OR REPLACE INTO mempool(hash, arrival, body) VALUES (?, ?, ?)",
+                (tx.hash, arrival, tx.encoded.decode()),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def remove_mempool_txs(self, tx_hashes: Iterable[str]) -> None:
+        rows = [(h,) for h in tx_hashes]
+        if rows:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany("DELETE FROM mempool WHERE hash = ?", rows)
+            self._conn.execute("COMMIT")
+
+    def last_mempool_arrival(self) -> int:
+        return self._conn.execute("SELECT COALESCE(MAX(arrival), 0) FROM mempool").fetchone()[0]
+
+    def mempool_transactions(self) -> list[Transaction]:
+        """Persisted pending transactions in arrival order; unreadable rows are skipped.
+
+        A pending transaction is not part of the chain: losing a corrupt one
+        costs the sender a resubmission, refusing to start would cost far more.
+        """
+        result = []
+        for (body,) in self._conn.execute("SELECT body FROM mempool ORDER BY arrival"):
+            try:
+                result.append(transaction_from_bytes(body.encode()))
+            except ChainError:
+                continue
+        return result
+
+    # --- verification at open ---------------------------------------------------------------
+
+    def verify(self, state_hash: str, *, recent: int = VERIFY_RECENT_BLOCKS) -> None:
+        """Raise CorruptStore unless the block log's tail agrees with the stored state.
+
+        `state_hash` is the app hash of the state as loaded by `load_state`.
+        """
+        try:
+            self._verify(state_hash, recent)
+        except sqlite3.DatabaseError as exc:
+            raise CorruptStore(f"chain file {self.path} cannot be read: {exc}") from None
+
+    def _verify(self, state_hash: str, recent: int) -> None:
+        count, max_height = self._conn.execute(
+            "SELECT COUNT(*), MAX(height) FROM blocks"
+        ).fetchone()
+        max_height = max_height or 0
+        if count != max_height:
+            raise CorruptStore(
+                f"chain file {self.path}: {count} blocks stored but the head is {max_height}"
+            )
+        if max_height == 0:
+            expected = app_hash(self.genesis.initial_state())
+            if state_hash != expected:
+                raise CorruptStore(
+                    f"chain file {self.path}: stored state does not match the genesis"
+                )
+            return
+        first = max(1, max_height - recent + 1)
+        parent_hash, parent_timestamp = self.genesis.hash, self.genesis.timestamp
+        if first > 1:
+            parent = self.header(first - 1)
+            assert parent is not None
+            parent_hash, parent_timestamp = parent.hash, parent.timestamp
+        rows = self._conn.execute(
+            "SELECT height, hash, header FROM blocks WHERE height >= ? ORDER BY height", (first,)
+        ).fetchall()
+        header: BlockHeader | None = None
+        for height, stored_hash, text in rows:
+            header = self._parse_header(text)
+            if header.hash != stored_hash or header.height != height:
+                raise CorruptStore(
+                    f"chain file {self.path}: block {height} does not hash to its stored hash"
+                )
+            try:
+                verify_block_header(
+                    header,
+                    self.genesis,
+                    parent_height=height - 1,
+                    parent_hash=parent_hash,
+                    parent_timestamp=parent_timestamp,
+                )
+            except ChainError as exc:
+                raise CorruptStore(f"chain file {self.path}: block {height}: {exc}") from None
+            parent_hash, parent_timestamp = header.hash, header.timestamp
+        assert header is not None
+        head = Block(header, tuple(self._block_transactions(header.height)))
+        try:
+            verify_block_body(head)
+        except ChainError as exc:
+            raise CorruptStore(f"chain file {self.path}: head block transactions: {exc}") from None
+        stored_count = self._conn.execute(
+            "SELECT COUNT(*) FROM transactions WHERE height > ?", (header.height,)
+        ).fetchone()[0]
+        if stored_count:
+            raise CorruptStore(f"chain file {self.path}: transactions stored above the head block")
+        if state_hash != header.app_hash:
+            raise CorruptStore(
+                f"chain file {self.path}: stored state does not match the app hash of head block {header.height}"
+            )
