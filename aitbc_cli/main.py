@@ -27,7 +27,9 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "quickstart": ("aitbc_cli.commands.quickstart", "Start the daemon if needed and show what to do next."),
     "daemon": ("aitbc_cli.commands.daemon", "Start, stop, inspect and follow the AITBC daemon."),
     "config": ("aitbc_cli.commands.config", "Show and initialise settings (config.toml, AITBC_* env)."),
-    "wallet": ("aitbc_cli.commands.wallet", "Create, import, back up and unlock wallets."),
+    "wallet": ("aitbc_cli.commands.wallet", "Create, import, back up and unlock wallets; send and check balances."),
+    "chain": ("aitbc_cli.commands.chain", "Chains this daemon hosts: status, create, devnet controls."),
+    "explorer": ("aitbc_cli.commands.explorer", "Look up blocks, transactions and accounts."),
     "plugins": ("aitbc_cli.commands.plugins", "List loaded plugins and those that failed to load."),
 }
 # Flags that may stand anywhere on the line (`aitbc daemon status --json`); they
@@ -119,6 +121,9 @@ def root(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success (errors still go to stderr).")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail, and tracebacks of unexpected errors.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Answer yes to every confirmation.")] = False,
+    chain: Annotated[
+        str | None, typer.Option("--chain", help="Chain to act on (setting `chain`, default ait-devnet).", show_default=False)
+    ] = None,
     socket: Annotated[
         str | None, typer.Option("--socket", help="Daemon socket to use (setting `socket`).", show_default=False)
     ] = None,
@@ -140,7 +145,7 @@ def root(
             quiet=quiet,
             verbose=verbose,
             yes=yes,
-            setting_flags={"socket": socket, "request_timeout": timeout},
+            setting_flags={"socket": socket, "request_timeout": timeout, "chain": chain},
         )
     )
 

@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aitbc_daemon import API_VERSION, __version__
+from aitbc_daemon.chain.producer import start_producers, stop_producers
+from aitbc_daemon.chain.routes import router as chain_router
 from aitbc_daemon.errors import AitbcError
 from aitbc_daemon.peer import AccessGuard
 from aitbc_daemon.runtime import DaemonRuntime
@@ -49,9 +51,12 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         runtime.bus.bind(asyncio.get_running_loop())
+        producers = start_producers(runtime.chains)
         runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
         yield
         runtime.bus.close()
+        await stop_producers(producers)
+        runtime.chains.close()
 
     api = FastAPI(
         title="AITBC daemon",
@@ -67,6 +72,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     api.state.runtime = runtime
     api.include_router(system_router)
     api.include_router(wallet_router)
+    api.include_router(chain_router)
     _install_error_handlers(api)
     return AccessGuard(ApiVersionHeader(api), allowed_uid=allowed_uid, tcp_token=runtime.settings.tcp_token)
 

@@ -26,6 +26,21 @@ from httpx_sse import aconnect_sse, connect_sse
 
 from aitbc_daemon import API_VERSION
 from aitbc_daemon.api_model import decode
+from aitbc_daemon.chain.models import (
+    AccountInfo,
+    AdvanceResult,
+    BatchResult,
+    BlockHeaders,
+    BlockInfo,
+    ChainList,
+    ChainStatus,
+    ChainSummary,
+    DevAccounts,
+    MineResult,
+    SearchResult,
+    SubmitResult,
+    TxInfo,
+)
 from aitbc_daemon.system.models import (
     DaemonStatus,
     EventMessage,
@@ -34,7 +49,15 @@ from aitbc_daemon.system.models import (
     PluginList,
     VersionInfo,
 )
-from aitbc_daemon.wallet.models import CreatedWallet, ExportedWallet, LockResult, WalletList, WalletOut
+from aitbc_daemon.wallet.models import (
+    CreatedWallet,
+    ExportedWallet,
+    LockResult,
+    TransferResult,
+    WalletBalance,
+    WalletList,
+    WalletOut,
+)
 
 BASE_URL = "http://aitbc"
 API_VERSION_HEADER = "x-aitbc-api"
@@ -219,6 +242,60 @@ class Client(_Protocol):
     def lock_all_wallets(self) -> LockResult:
         return self._call(LockResult, "POST", "/v1/wallets/lock-all")
 
+    def wallet_balance(self, name: str, chain: str) -> WalletBalance:
+        return self._decode(WalletBalance, self.request("GET", _wallet_path(name, "balance"), params={"chain": chain}))
+
+    def send(
+        self, wallet: str, *, chain: str, to: str, amount: int, fee: int = 0, password: str | None = None
+    ) -> TransferResult:
+        body = {"chain": chain, "to": to, "amount": amount, "fee": fee, "password": password}
+        return self._call(TransferResult, "POST", _wallet_path(wallet, "send"), body)
+
+    # -- chains and the explorer -------------------------------------------------
+
+    def chains(self) -> ChainList:
+        return self._call(ChainList, "GET", "/v1/chains")
+
+    def create_chain(self, genesis: dict[str, Any]) -> ChainSummary:
+        return self._call(ChainSummary, "POST", "/v1/chains", {"genesis": genesis})
+
+    def chain_status(self, chain: str) -> ChainStatus:
+        return self._call(ChainStatus, "GET", _chain_path(chain, "status"))
+
+    def submit_transaction(self, chain: str, tx: dict[str, Any]) -> SubmitResult:
+        return self._call(SubmitResult, "POST", _chain_path(chain, "txs"), tx)
+
+    def submit_batch(self, chain: str, txs: list[dict[str, Any]]) -> BatchResult:
+        return self._call(BatchResult, "POST", _chain_path(chain, "txs/batch"), {"transactions": txs})
+
+    def transaction(self, chain: str, tx_hash: str) -> TxInfo:
+        return self._call(TxInfo, "GET", _chain_path(chain, "txs/" + quote(tx_hash, safe="")))
+
+    def block(self, chain: str, ref: str | int) -> BlockInfo:
+        return self._call(BlockInfo, "GET", _chain_path(chain, "blocks/" + quote(str(ref), safe="")))
+
+    def blocks(self, chain: str, start: int | None = None, end: int | None = None) -> BlockHeaders:
+        params = {k: v for k, v in (("from", start), ("to", end)) if v is not None}
+        return self._decode(BlockHeaders, self.request("GET", _chain_path(chain, "blocks"), params=params))
+
+    def account(self, chain: str, address: str) -> AccountInfo:
+        return self._call(AccountInfo, "GET", _chain_path(chain, "accounts/" + quote(address, safe="")))
+
+    def search(self, chain: str, text: str) -> SearchResult:
+        return self._decode(SearchResult, self.request("GET", _chain_path(chain, "search"), params={"q": text}))
+
+    def mine(self, chain: str, blocks: int = 1) -> MineResult:
+        return self._call(MineResult, "POST", _chain_path(chain, "mine"), {"blocks": blocks})
+
+    def advance(self, chain: str, seconds: int) -> AdvanceResult:
+        return self._call(AdvanceResult, "POST", _chain_path(chain, "advance"), {"seconds": seconds})
+
+    def dev_accounts(self, chain: str) -> DevAccounts:
+        return self._call(DevAccounts, "GET", _chain_path(chain, "dev-accounts"))
+
+    def faucet(self, chain: str, to: str, amount: int) -> TransferResult:
+        return self._call(TransferResult, "POST", _chain_path(chain, "faucet"), {"to": to, "amount": amount})
+
     # -- events ----------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -316,6 +393,10 @@ class AsyncClient(_Protocol):
                 yield messages()
         except httpx.TransportError as exc:
             raise self._transport_error(exc) from exc
+
+
+def _chain_path(chain: str, rest: str) -> str:
+    return f"/v1/chains/{quote(chain, safe='')}/{rest}"
 
 
 def _wallet_path(name: str, action: str = "") -> str:

@@ -84,6 +84,14 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "Seconds a stopping daemon lets in-flight requests finish before cancelling them.",
     ),
     ConfigKey("request_timeout", float, 30.0, "Seconds a client waits for one daemon answer."),
+    ConfigKey("chain", str, "ait-devnet", "The chain commands act on when --chain is not given."),
+    ConfigKey(
+        "block_time",
+        float,
+        0.0,
+        "Seconds between devnet blocks. 0: mine instantly on every transaction batch (like anvil). "
+        "Other chains use the block_time of their genesis.",
+    ),
     ConfigKey(
         "kdf_opslimit",
         int,
@@ -224,6 +232,9 @@ def _validate(key: ConfigKey, value: Any, where: str) -> Any:
             raise ConfigError(f"{where}: log_level must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
     elif key.name == "tcp_listen" and value:
         parse_host_port(value, where)
+    elif key.name == "block_time":
+        if not 0 <= value <= 3600:
+            raise ConfigError(f"{where}: block_time must be between 0 (instant) and 3600 seconds, got {value}")
     elif key.name == "kdf_opslimit" and not 1 <= value <= 64:
         raise ConfigError(f"{where}: kdf_opslimit must be between 1 and 64, got {value}")
     elif key.name == "kdf_memlimit_kib" and not 8 <= value <= 4 * 1024 * 1024:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from aitbc_daemon.chain.service import ChainService
 from aitbc_daemon.config import Settings
 from aitbc_daemon.events import EventBus
 from aitbc_daemon.plugins import LoadedPlugin
@@ -22,7 +23,8 @@ class DaemonRuntime:
 
     settings: Settings
     keystore: Keystore
-    bus: EventBus = field(default_factory=EventBus)
+    chains: ChainService
+    bus: EventBus
     plugins: list[LoadedPlugin] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
     pid: int = field(default_factory=os.getpid)
@@ -41,7 +43,10 @@ def build_runtime(settings: Settings) -> DaemonRuntime:
     """Open every domain's state under the settings' data directory."""
     limits = KdfLimits(settings.kdf_opslimit, settings.kdf_memlimit_kib * 1024)
     keystore = Keystore(settings.paths.data_dir / "keystore", kdf_limits=limits)
-    return DaemonRuntime(settings, keystore=keystore)
+    bus = EventBus()
+    chains = ChainService(settings.paths.data_dir / "chains", bus, block_time=settings.block_time)
+    chains.open_all()
+    return DaemonRuntime(settings, keystore=keystore, chains=chains, bus=bus)
 
 
 def get_runtime(request: Request) -> DaemonRuntime:

@@ -39,11 +39,16 @@ def start(
     ] = False,
     log_level: LogLevel = None,
     tcp: TcpListen = None,
+    block_time: Annotated[
+        float | None,
+        typer.Option("--block-time", min=0, help="Seconds between devnet blocks; 0 mines on every batch (setting `block_time`)."),
+    ] = None,
+    dev: Annotated[bool, typer.Option("--dev", help="Print the devnet's pre-funded accounts and keys once started.")] = False,
     detached_child: Annotated[bool, typer.Option("--detached-child", hidden=True)] = False,
 ) -> None:
     """Start the daemon in the background and wait until it answers."""
     current = state()
-    current.setting_flags.update({"log_level": log_level, "tcp_listen": tcp})
+    current.setting_flags.update({"log_level": log_level, "tcp_listen": tcp, "block_time": block_time})
     settings = current.settings
     if foreground:
         raise typer.Exit(_run_foreground(detached_child))
@@ -51,7 +56,7 @@ def start(
     from aitbc_daemon.launcher import LaunchError, start_detached
 
     child_args = _root_flag_args(current.setting_flags) + ["daemon", "start", "--foreground", "--detached-child"]
-    child_args += _start_flag_args(log_level, tcp)
+    child_args += _start_flag_args(log_level, tcp, block_time)
     try:
         started = start_detached(settings, child_args)
     except LaunchError as exc:
@@ -64,12 +69,25 @@ def start(
         "ready_seconds": round(started.seconds, 3),
     }
     listening = started.socket + (f" and tcp://{settings.tcp_listen}" if settings.tcp_listen else "")
-    emit(
-        result,
+    message = (
         f"aitbc daemon started (pid {started.pid}) in {started.seconds:.2f}s, listening on {listening}\n"
         "  logs:  aitbc daemon logs -f\n"
-        "  stop:  aitbc daemon stop",
+        "  stop:  aitbc daemon stop"
     )
+    if not dev:
+        emit(result, message)
+        return
+    with current.client() as client:
+        accounts = client.dev_accounts(settings.chain)
+    result["dev_accounts"] = asdict(accounts)
+
+    def render(console: Any) -> None:
+        console.print(message)
+        console.print(f"\n[bold]Dev accounts on {settings.chain}[/] [bold red]({accounts.warning})[/]")
+        for account in accounts.accounts:
+            console.print(f"  ({account.index}) {account.address}  key {account.private_key}")
+
+    emit(result, render)
 
 
 def _run_foreground(detached_child: bool) -> int:
@@ -89,11 +107,13 @@ def _root_flag_args(setting_flags: dict[str, Any]) -> list[str]:
         args += ["--socket", str(setting_flags["socket"])]
     if setting_flags.get("request_timeout"):
         args += ["--timeout", str(setting_flags["request_timeout"])]
+    if setting_flags.get("chain"):
+        args += ["--chain", str(setting_flags["chain"])]
     return args
 
 
-def _start_flag_args(log_level: str | None, tcp: str | None) -> list[str]:
-    args = []
+def _start_flag_args(log_level: str | None, tcp: str | None, block_time: float | None) -> list[str]:
+    args = [] if block_time is None else ["--block-time", str(block_time)]
     if log_level:
         args += ["--log-level", log_level]
     if tcp:

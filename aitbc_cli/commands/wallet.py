@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from aitbc_cli.amounts_input import shown, units_from_text
 from aitbc_cli.output import CliError, confirm_destructive, emit, state, table
 from aitbc_cli.secrets_input import (
     NEW_PASSWORD_ENV,
@@ -200,6 +201,50 @@ def lock(
     with state().client() as client:
         result = client.lock_all_wallets() if all_ else client.lock_wallet(name or "")
     emit(result, f"locked {result.locked} wallet{'s' if result.locked != 1 else ''}")
+
+
+@app.command()
+def balance(name: Name) -> None:
+    """A wallet's balance and nonce on the chain (--chain)."""
+    with state().client() as client:
+        found = client.wallet_balance(name, state().settings.chain)
+    emit(found, f"{shown(found.balance)}  ({found.address} on {found.chain})")
+
+
+@app.command()
+def send(
+    to: Annotated[str, typer.Argument(help="Recipient ait1... address (or a wallet name).")],
+    amount: Annotated[str, typer.Argument(help="Amount in AIT, e.g. 1.5")],
+    from_: Annotated[str, typer.Option("--from", help="Wallet that pays and signs.")],
+    fee: Annotated[str, typer.Option("--fee", help="Fee in AIT, paid to the block proposer.")] = "0",
+    password_file: PasswordFile = None,
+) -> None:
+    """Sign a transfer with a wallet and submit it (an unlocked wallet needs no password)."""
+    units = units_from_text(amount)
+    fee_units = units_from_text(fee, allow_zero=True)
+    current = state()
+    with current.client() as client:
+        recipient = to if to.startswith("ait1") else client.wallet(to).address
+        unlocked = bool(client.wallet(from_).unlocked_seconds)
+        password = None if unlocked else read_password(password_file)
+        result = client.send(from_, chain=current.settings.chain, to=recipient, amount=units, fee=fee_units,
+                             password=password)
+    where = f" in block {result.height}" if result.height else ""
+    emit(result, f"sent {shown(units)} to {recipient}: {result.status}{where}\n  tx {result.hash}")
+
+
+@app.command()
+def faucet(
+    name: Name,
+    amount: Annotated[str, typer.Option("--amount", help="AIT to receive.")] = "100",
+) -> None:
+    """Devnet: fund a wallet from the faucet dev account."""
+    units = units_from_text(amount)
+    current = state()
+    with current.client() as client:
+        address_ = client.wallet(name).address
+        result = client.faucet(current.settings.chain, address_, units)
+    emit(result, f"faucet sent {shown(units)} to {name} ({address_}): {result.status}")
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")

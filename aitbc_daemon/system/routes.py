@@ -11,7 +11,14 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from aitbc_daemon import API_VERSION, __version__
 from aitbc_daemon.runtime import DaemonRuntime, get_runtime
-from aitbc_daemon.system.models import DaemonStatus, Health, LogLevel, PluginInfo, PluginList, VersionInfo
+from aitbc_daemon.system.models import (
+    DaemonStatus,
+    Health,
+    LogLevel,
+    PluginInfo,
+    PluginList,
+    VersionInfo,
+)
 
 router = APIRouter(prefix="/v1", tags=["daemon"])
 Runtime = Annotated[DaemonRuntime, Depends(get_runtime)]

@@ -94,3 +94,36 @@ class UnlockWallet(ApiModel):
 @dataclass
 class LockResult(ApiModel):
     locked: int
+
+
+Units = Annotated[int, Ge(1), Le(2**53 - 1)]
+
+
+@dataclass
+class SendRequest(ApiModel):
+    """A transfer signed by the wallet: with its password, or while it is unlocked."""
+
+    chain: str
+    to: Annotated[str, MaxLen(128)]
+    amount: Units
+    fee: Annotated[int, Ge(0), Le(2**53 - 1)] = 0
+    password: Password | None = None
+
+
+@dataclass
+class TransferResult(ApiModel):
+    hash: str
+    chain: str
+    status: str  # pending or included (or failed) once mined
+    height: int | None = None
+    reason: str | None = None
+
+
+@dataclass
+class WalletBalance(ApiModel):
+    name: str
+    address: str
+    chain: str
+    balance: int
+    nonce: int
+    pending_nonce: int

@@ -21,10 +21,14 @@ from aitbc_daemon.wallet.models import (
     ExportWallet,
     ImportWallet,
     LockResult,
+    SendRequest,
+    TransferResult,
     UnlockWallet,
+    WalletBalance,
     WalletList,
     WalletOut,
 )
+from aitbc_daemon.wallet.service import send_from_wallet, transfer_result
 
 router = APIRouter(prefix="/v1/wallets", tags=["wallet"])
 
@@ -118,3 +122,22 @@ def lock_wallet(name: str, store: Store) -> LockResult:
 @router.post("/lock-all")
 def lock_all(store: Store) -> LockResult:
     return LockResult(locked=store.lock_all())
+
+
+@router.get("/{name}/balance")
+def wallet_balance(name: str, chain: str, store: Store, runtime: Runtime) -> WalletBalance:
+    info = store.get(name)
+    hosted = runtime.chains.get(chain)
+    with hosted.lock:
+        account = hosted.node.account(info.address)
+    return WalletBalance(name=name, chain=chain, **account)
+
+
+@router.post("/{name}/send", status_code=202)
+def send(name: str, body: SendRequest, store: Store, runtime: Runtime) -> TransferResult:
+    """Sign a transfer with this wallet and submit it; on an instant devnet it is mined before the answer."""
+    submission = send_from_wallet(
+        store, runtime.chains, wallet=name, chain_id=body.chain, to=body.to,
+        amount=body.amount, fee=body.fee, password=body.password,
+    )
+    return transfer_result(runtime.chains, body.chain, submission)

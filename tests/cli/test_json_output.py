@@ -11,6 +11,7 @@ import time
 import typer
 
 from aitbc_cli.main import COMMAND_GROUPS
+from aitbc_daemon.chain.genesis import devnet_genesis
 from tests.conftest import home_env
 
 
@@ -28,6 +29,9 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
     monkeypatch.setenv("AITBC_NEW_PASSWORD", "pw2")
     key_file = tmp_path / "key"
     key_file.write_text("11" * 32)
+    genesis_file = tmp_path / "genesis.json"
+    genesis = devnet_genesis().to_dict() | {"chain_id": "side-chain", "is_devnet": False}
+    genesis_file.write_text(json.dumps(genesis))
     invocations = [
         ["quickstart", "--json"],
         ["daemon", "start", "--json"],
@@ -46,7 +50,20 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
         ["wallet", "unlock", "alice", "--json"],
         ["wallet", "lock", "alice", "--json"],
         ["wallet", "change-password", "bob", "--json"],
+        ["wallet", "faucet", "alice", "--json"],
+        ["wallet", "balance", "alice", "--json"],
+        ["wallet", "send", "bob", "1.5", "--from", "alice", "--json"],
         ["wallet", "delete", "bob", "--yes", "--json"],
+        ["chain", "status", "--json"],
+        ["chain", "list", "--json"],
+        ["chain", "create", "side-chain", "--genesis", str(genesis_file), "--json"],
+        ["chain", "dev-accounts", "--json"],
+        ["chain", "mine", "--blocks", "2", "--json"],
+        ["chain", "advance", "--seconds", "60", "--json"],
+        ["explorer", "block", "latest", "--json"],
+        ["explorer", "blocks", "--json"],
+        ["explorer", "search", "1", "--json"],
+        ["explorer", "account", "ait1jr3fjqq5t34nlj8wg23ahg46g0kgl72fqp2wdv", "--json"],
     ]
     covered = set()
     for args in invocations:
@@ -55,6 +72,10 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
             assert json.loads(result.stdout)["started"] is True
             assert cli("daemon", "stop").exit_code == 0
         assert result.exit_code == 0, (args, result.stderr)
+        if args[:2] == ["wallet", "send"]:
+            sent = json.loads(result.stdout)["hash"]
+            assert json.loads(cli("explorer", "tx", sent, "--json").stdout)["status"] == "included"
+            covered.add(("explorer", "tx"))
         json.loads(result.stdout)  # raises if anything but one document is on stdout
         covered.add(tuple(a for a in args if not a.startswith("-"))[:2])
 

@@ -1,0 +1,149 @@
+"""Request and response bodies of the chain and explorer endpoints, shared with the client.
+
+Blocks and transactions travel in their canonical dict form (`to_dict()` of
+the chain core), the same form that is signed and hashed, so a client can
+re-verify what it receives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from annotated_types import Ge, Le, MaxLen
+
+from aitbc_daemon.api_model import ApiModel
+
+
+@dataclass
+class ChainSummary(ApiModel):
+    chain_id: str
+    height: int
+    head_hash: str
+    is_devnet: bool
+    mining: str  # "instant", "every Ns" or "follower"
+
+
+@dataclass
+class ChainList(ApiModel):
+    chains: list[ChainSummary]
+
+
+@dataclass
+class ChainStatus(ApiModel):
+    chain_id: str
+    height: int
+    head_hash: str
+    head_time: int
+    app_hash: str
+    block_time: str
+    mining: str
+    is_devnet: bool
+    mempool_size: int
+    tx_per_second: float
+    authorities: list[str]
+    total_supply: int
+
+
+@dataclass
+class CreateChain(ApiModel):
+    genesis: dict[str, Any]
+
+
+@dataclass
+class SubmitBatch(ApiModel):
+    transactions: Annotated[list[dict[str, Any]], MaxLen(5000)]
+
+
+@dataclass
+class SubmitResult(ApiModel):
+    hash: str | None
+    accepted: bool
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class BatchResult(ApiModel):
+    accepted: int
+    rejected: int
+    height: int
+    results: list[SubmitResult]
+
+
+@dataclass
+class TxInfo(ApiModel):
+    hash: str
+    status: str  # pending, included or failed
+    height: int | None
+    reason: str | None
+    code: str | None
+    transaction: dict[str, Any]
+
+
+@dataclass
+class BlockInfo(ApiModel):
+    hash: str
+    header: dict[str, Any]
+    transactions: list[dict[str, Any]]
+
+
+@dataclass
+class BlockHeaders(ApiModel):
+    blocks: list[dict[str, Any]]
+
+
+@dataclass
+class AccountInfo(ApiModel):
+    address: str
+    balance: int
+    nonce: int
+    pending_nonce: int
+
+
+@dataclass
+class SearchResult(ApiModel):
+    kind: str  # block, tx or account
+    value: dict[str, Any]
+
+
+@dataclass
+class MineRequest(ApiModel):
+    blocks: Annotated[int, Ge(1), Le(1000)] = 1
+
+
+@dataclass
+class MineResult(ApiModel):
+    height: int
+    blocks: list[dict[str, Any]]
+
+
+@dataclass
+class AdvanceRequest(ApiModel):
+    seconds: Annotated[int, Ge(1), Le(10 * 365 * 24 * 3600)]
+
+
+@dataclass
+class AdvanceResult(ApiModel):
+    height: int
+    block_time: int
+
+
+@dataclass
+class DevAccount(ApiModel):
+    index: int
+    address: str
+    private_key: str
+    balance: int
+
+
+@dataclass
+class DevAccounts(ApiModel):
+    warning: str
+    accounts: list[DevAccount]
+
+
+@dataclass
+class FaucetRequest(ApiModel):
+    to: Annotated[str, MaxLen(128)]
+    amount: Annotated[int, Ge(1), Le(2**53 - 1)]

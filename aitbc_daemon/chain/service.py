@@ -1,0 +1,299 @@
+"""The chains this daemon hosts: opening them, admitting transactions, producing blocks.
+
+Each chain lives in `<data>/chains/<chain id>/` (its `genesis.json` and its own
+SQLite file). `ait-devnet` is created on first start. A devnet mines
+instantly by default, like anvil: a submission returns once its block is
+committed, so a script can read its result at once; `block_time` switches a
+chain to interval mining. Devnet-only controls (mine, advance, faucet) are
+refused on other chains.
+
+`ChainNode` is not thread-safe and FastAPI runs sync handlers in a thread
+pool, so every use of a node holds its chain's lock. Signature verification,
+most of the cost of a transaction, runs before the lock and across every core
+(PyNaCl releases the GIL while it verifies).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from aitbc_daemon.chain.block import Block
+from aitbc_daemon.chain.errors import ChainError
+from aitbc_daemon.chain.genesis import (
+    DEVNET_CHAIN_ID,
+    Genesis,
+    devnet_genesis,
+    devnet_signing_keys,
+    load_genesis,
+    save_genesis,
+)
+from aitbc_daemon.chain.node import ChainNode
+from aitbc_daemon.chain.tx import Transaction, transaction_from_dict, verify_transaction
+from aitbc_daemon.errors import AitbcError, Conflict, Forbidden, NotFound
+from aitbc_daemon.events import EventBus
+
+log = logging.getLogger("aitbc.chain")
+
+CHAIN_DB = "chain.db"
+GENESIS_FILE = "genesis.json"
+RATE_WINDOW_SECONDS = 60.0
+MAX_BATCH = 5_000
+
+
+class DevnetOnly(Forbidden):
+    code = "devnet_only"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The fate of one submitted transaction: accepted (pending or already in a block) or refused."""
+
+    hash: str | None
+    accepted: bool
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class HostedChain:
+    """One open chain, its lock, its clock and its recent throughput."""
+
+    node: ChainNode
+    directory: Path
+    instant: bool
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    clock_offset: int = 0
+    committed: deque[tuple[float, int]] = field(default_factory=deque)
+
+    @property
+    def chain_id(self) -> str:
+        return self.node.chain_id
+
+    @property
+    def is_devnet(self) -> bool:
+        return self.node.genesis.is_devnet
+
+    def block_time_now(self) -> int:
+        """The timestamp for a new block: wall clock plus devnet advances, never before the head."""
+        return max(int(time.time()) + self.clock_offset, self.node.head_timestamp)
+
+    def can_propose(self) -> bool:
+        return self.node.proposer_for_next_block() in self.node.authority_addresses()
+
+    def record_block(self, block: Block) -> None:
+        now = time.monotonic()
+        self.committed.append((now, len(block.transactions)))
+        while self.committed and self.committed[0][0] < now - RATE_WINDOW_SECONDS:
+            self.committed.popleft()
+
+    def tx_rate(self) -> float:
+        now = time.monotonic()
+        recent = sum(n for t, n in self.committed if t >= now - RATE_WINDOW_SECONDS)
+        return recent / RATE_WINDOW_SECONDS
+
+    def mining(self, interval: float) -> str:
+        if not self.can_propose():
+            return "follower"
+        return "instant" if self.instant else f"every {interval:g}s"
+
+
+class ChainService:
+    """Opens, creates and drives the daemon's chains; publishes `chain.*` events."""
+
+    def __init__(self, chains_dir: Path, bus: EventBus, *, block_time: float = 0.0):
+        self.chains_dir = chains_dir
+        self.bus = bus
+        self.block_time = block_time
+        self.chains: dict[str, HostedChain] = {}
+        self._verifier = ThreadPoolExecutor(
+            max_workers=os.cpu_count() or 1, thread_name_prefix="verify"
+        )
+
+    # --- opening and creating ----------------------------------------------------------------
+
+    def open_all(self) -> None:
+        self.chains_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not (self.chains_dir / DEVNET_CHAIN_ID / GENESIS_FILE).exists():
+            self._write_genesis(devnet_genesis())
+        for directory in sorted(
+            p for p in self.chains_dir.iterdir() if (p / GENESIS_FILE).exists()
+        ):
+            genesis = load_genesis(directory / GENESIS_FILE)
+            self.chains[genesis.chain_id] = self._open(directory, genesis)
+
+    def create(self, genesis: Genesis) -> HostedChain:
+        if genesis.chain_id in self.chains:
+            raise Conflict(f"chain {genesis.chain_id!r} already exists", code="chain_exists")
+        directory = self._write_genesis(genesis)
+        hosted = self._open(directory, genesis)
+        self.chains[genesis.chain_id] = hosted
+        self.bus.publish("chain.created", {"chain": genesis.chain_id})
+        return hosted
+
+    def _write_genesis(self, genesis: Genesis) -> Path:
+        directory = self.chains_dir / genesis.chain_id
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        save_genesis(genesis, directory / GENESIS_FILE)
+        return directory
+
+    def _open(self, directory: Path, genesis: Genesis) -> HostedChain:
+        keys: list[SigningKey] = devnet_signing_keys() if genesis.is_devnet else []
+        node = ChainNode.open(directory / CHAIN_DB, genesis, signing_keys=keys)
+        log.info("opened chain %s at height %d (%s)", genesis.chain_id, node.height, directory)
+        return HostedChain(node, directory, instant=genesis.is_devnet and self.block_time <= 0)
+
+    def get(self, chain_id: str) -> HostedChain:
+        try:
+            return self.chains[chain_id]
+        except KeyError:
+            known = ", ".join(sorted(self.chains)) or "none"
+            raise NotFound(
+                f"no chain named {chain_id!r} (hosted: {known})", code="chain_not_found"
+            ) from None
+
+    def interval(self, hosted: HostedChain) -> float:
+        """Seconds between blocks when not instant: the setting on a devnet, else the genesis."""
+        if hosted.is_devnet and self.block_time > 0:
+            return self.block_time
+        return float(hosted.node.genesis.block_time)
+
+    def close(self) -> None:
+        self._verifier.shutdown(wait=True)
+        for hosted in self.chains.values():
+            with hosted.lock:
+                hosted.node.close()
+
+    # --- transactions ------------------------------------------------------------------------
+
+    def submit(self, chain_id: str, raw_transactions: Sequence[Any]) -> list[Submission]:
+        """Admit each transaction or say why not; on an instant chain, mine them before returning."""
+        if len(raw_transactions) > MAX_BATCH:
+            raise AitbcError(
+                f"a batch holds at most {MAX_BATCH} transactions", code="batch_too_large"
+            )
+        hosted = self.get(chain_id)
+        parsed: list[Transaction | ChainError] = [_parse(raw) for raw in raw_transactions]
+        verdicts = self._verify_all(parsed, hosted.chain_id)
+        results: list[Submission] = []
+        with hosted.lock:
+            for item, verdict in zip(parsed, verdicts, strict=True):
+                problem = item if isinstance(item, ChainError) else verdict
+                if problem is not None:
+                    results.append(
+                        Submission(
+                            getattr(item, "hash", None), False, problem.code, problem.message
+                        )
+                    )
+                    continue
+                assert isinstance(item, Transaction)
+                try:
+                    hosted.node.check_tx(item, verified=True)
+                except ChainError as exc:
+                    results.append(Submission(item.hash, False, exc.code, exc.message))
+                    continue
+                results.append(Submission(item.hash, True))
+            if hosted.instant and any(r.accepted for r in results):
+                self._mine_pending(hosted)
+        accepted = sum(r.accepted for r in results)
+        if accepted:
+            self.bus.publish("chain.txs_accepted", {"chain": chain_id, "count": accepted})
+        return results
+
+    def _verify_all(
+        self, parsed: Sequence[Transaction | ChainError], chain_id: str
+    ) -> list[ChainError | None]:
+        """Signature and chain-id checks for every transaction, spread over the verifier threads."""
+        transactions = [item for item in parsed if isinstance(item, Transaction)]
+        workers = self._verifier._max_workers  # noqa: SLF001 - the pool's own size decides the split
+        size = max(1, -(-len(transactions) // workers))
+        chunks = [transactions[i : i + size] for i in range(0, len(transactions), size)]
+        verdicts: dict[int, ChainError | None] = {}
+        for chunk, outcome in zip(
+            chunks, self._verifier.map(lambda c: _verify_chunk(c, chain_id), chunks)
+        ):
+            verdicts.update(zip((id(tx) for tx in chunk), outcome))
+        return [None if isinstance(item, ChainError) else verdicts[id(item)] for item in parsed]
+
+    # --- blocks ------------------------------------------------------------------------------
+
+    def _mine_pending(self, hosted: HostedChain) -> list[Block]:
+        """Produce blocks until the mempool has nothing includable (caller holds the lock)."""
+        blocks = []
+        while len(hosted.node.mempool):
+            block = self._produce(hosted)
+            blocks.append(block)
+            if not block.transactions:
+                break
+        return blocks
+
+    def _produce(self, hosted: HostedChain) -> Block:
+        block = hosted.node.produce_block(hosted.block_time_now())
+        hosted.record_block(block)
+        self.bus.publish(
+            "chain.block",
+            {
+                "chain": hosted.chain_id,
+                "height": block.height,
+                "hash": block.hash,
+                "txs": len(block.transactions),
+            },
+        )
+        return block
+
+    def mine(self, chain_id: str, blocks: int) -> list[Block]:
+        """Devnet: produce `blocks` blocks now, with whatever the mempool holds."""
+        hosted = self.devnet(chain_id, "mine")
+        with hosted.lock:
+            return [self._produce(hosted) for _ in range(blocks)]
+
+    def advance(self, chain_id: str, seconds: int) -> int:
+        """Devnet: move block time forward by `seconds` and seal that in a block; the new time."""
+        hosted = self.devnet(chain_id, "advance")
+        with hosted.lock:
+            hosted.clock_offset += seconds
+            block = self._produce(hosted)
+        return block.header.timestamp
+
+    def produce_next(self, chain_id: str) -> Block | None:
+        """Interval mining: the next block (empty if need be, as anvil does) if it is ours to propose."""
+        hosted = self.get(chain_id)
+        with hosted.lock:
+            if not hosted.can_propose():
+                return None
+            return self._produce(hosted)
+
+    def devnet(self, chain_id: str, control: str) -> HostedChain:
+        hosted = self.get(chain_id)
+        if not hosted.is_devnet:
+            raise DevnetOnly(f"'{control}' is a devnet control; chain {chain_id!r} is not a devnet")
+        return hosted
+
+
+def _parse(raw: Any) -> Transaction | ChainError:
+    try:
+        return transaction_from_dict(raw)
+    except ChainError as exc:
+        return exc
+
+
+def _verify_chunk(transactions: Sequence[Transaction], chain_id: str) -> list[ChainError | None]:
+    verdicts: list[ChainError | None] = []
+    for tx in transactions:
+        try:
+            verify_transaction(tx, chain_id)
+        except ChainError as exc:
+            verdicts.append(exc)
+        else:
+            verdicts.append(None)
+    return verdicts

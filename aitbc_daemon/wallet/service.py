@@ -1,0 +1,83 @@
+"""What the wallet does on a chain: sign with a keystore key and submit, in one step.
+
+The nonce is read and the transaction submitted under the chain's lock, so
+two sends from one wallet at the same moment get consecutive nonces instead
+of colliding.
+"""
+
+from __future__ import annotations
+
+from nacl.signing import SigningKey
+
+from aitbc_daemon.chain.genesis import devnet_signing_key
+from aitbc_daemon.chain.service import ChainService, Submission
+from aitbc_daemon.chain.tx import sign_transaction
+from aitbc_daemon.errors import AitbcError
+from aitbc_daemon.wallet.addresses import InvalidAddress, address_from_public_key, decode_address
+from aitbc_daemon.wallet.keystore import Keystore
+from aitbc_daemon.wallet.models import TransferResult
+
+FAUCET_ACCOUNT = 9  # the last dev account; account 0 proposes blocks and collects fees
+
+
+class InvalidRecipient(AitbcError):
+    code = "invalid_address"
+
+
+def check_recipient(address: str) -> str:
+    """Refuse a mistyped address before anything is signed (bech32 carries a checksum)."""
+    try:
+        decode_address(address)
+    except InvalidAddress as exc:
+        raise InvalidRecipient(str(exc)) from None
+    return address
+
+
+def transfer(
+    chains: ChainService, chain_id: str, key: SigningKey, to: str, amount: int, fee: int
+) -> Submission:
+    """Sign a transfer with the sender's next free nonce and submit it."""
+    check_recipient(to)
+    hosted = chains.get(chain_id)
+    sender = address_from_public_key(bytes(key.verify_key))
+    with hosted.lock:
+        nonce = hosted.node.account(sender)["pending_nonce"]
+        tx = sign_transaction(
+            key, chain_id=chain_id, type="transfer", nonce=nonce, fee=fee, payload={"to": to, "amount": amount}
+        )
+        (submission,) = chains.submit(chain_id, [tx.to_dict()])
+    if not submission.accepted:
+        raise AitbcError(submission.message or "transfer refused", code=submission.code or "tx_rejected")
+    return submission
+
+
+def send_from_wallet(
+    keystore: Keystore,
+    chains: ChainService,
+    *,
+    wallet: str,
+    chain_id: str,
+    to: str,
+    amount: int,
+    fee: int,
+    password: str | None,
+) -> Submission:
+    check_recipient(to)
+    chains.get(chain_id)  # an unknown chain is refused before the (slow) key derivation
+    key = keystore.signing_key(wallet, password)
+    return transfer(chains, chain_id, key, to, amount, fee)
+
+
+def faucet(chains: ChainService, chain_id: str, to: str, amount: int) -> Submission:
+    """Devnet: pay `amount` to `to` from the faucet dev account."""
+    chains.devnet(chain_id, "faucet")
+    return transfer(chains, chain_id, devnet_signing_key(FAUCET_ACCOUNT), to, amount, fee=0)
+
+
+def transfer_result(chains: ChainService, chain_id: str, submission: Submission) -> TransferResult:
+    """Where an accepted transfer stands now: pending, or already in a block on an instant chain."""
+    hosted = chains.get(chain_id)
+    with hosted.lock:
+        status = hosted.node.transaction(submission.hash or "")
+    assert status is not None  # just accepted, so pending or in a block
+    return TransferResult(status.tx.hash, chain_id, status.status, status.height, status.reason)
