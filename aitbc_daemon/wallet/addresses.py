@@ -8,6 +8,7 @@ transaction, not from the address.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import bech32
@@ -20,6 +21,13 @@ class InvalidAddress(ValueError):
     """Raised for a string that is not a well-formed `ait1...` address."""
 
 
+# Bech32 is pure Python here (about 25 us an address) and every transaction
+# encodes its sender and decodes each address it names; the same accounts recur
+# constantly, so both directions are memoised.
+_CACHE_SIZE = 1 << 16
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def address_from_public_key(public_key: bytes) -> str:
     """The address of an ed25519 public key (32 bytes)."""
     if len(public_key) != 32:
@@ -34,6 +42,7 @@ def encode_address(account_id: bytes) -> str:
     return bech32.bech32_encode(HRP, words)
 
 
+@functools.lru_cache(maxsize=_CACHE_SIZE)
 def decode_address(address: str) -> bytes:
     """The 20-byte account id inside `address`; raises InvalidAddress with the reason."""
     if not isinstance(address, str) or not address:
