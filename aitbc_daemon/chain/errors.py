@@ -64,7 +64,7 @@ class SenderMismatch(InvalidTransaction):
 
 
 class BadSignature(InvalidTransaction):
-    status, code = 401, "bad_signature"
+    code = "bad_signature"  # 400 like every invalid transaction; 401 would read as "daemon auth failed"
 
 
 class UnknownTxType(InvalidTransaction):

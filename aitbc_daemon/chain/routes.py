@@ -92,17 +92,16 @@ def chain_status(chain: str, chains: Chains) -> ChainStatus:
 
 
 def _result(submission: Submission) -> SubmitResult:
-    return SubmitResult(submission.hash, submission.accepted, submission.code, submission.message)
+    error = submission.error
+    return SubmitResult(submission.hash, error is None, error and error.code, error and error.message)
 
 
 @router.post("/{chain}/txs", status_code=202)
 def submit_transaction(chain: str, body: dict, chains: Chains) -> SubmitResult:  # type: ignore[type-arg]
     """Submit one signed transaction; a refusal is a 4xx with the reason's code."""
     (submission,) = chains.submit(chain, [body])
-    if not submission.accepted:
-        raise AitbcError(
-            submission.message or "transaction refused", code=submission.code or "tx_rejected"
-        )
+    if submission.error is not None:
+        raise submission.error
     return _result(submission)
 
 

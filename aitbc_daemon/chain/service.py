@@ -60,9 +60,11 @@ class Submission:
     """The fate of one submitted transaction: accepted (pending or already in a block) or refused."""
 
     hash: str | None
-    accepted: bool
-    code: str | None = None
-    message: str | None = None
+    error: ChainError | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.error is None
 
 
 @dataclass
@@ -190,19 +192,15 @@ class ChainService:
             for item, verdict in zip(parsed, verdicts, strict=True):
                 problem = item if isinstance(item, ChainError) else verdict
                 if problem is not None:
-                    results.append(
-                        Submission(
-                            getattr(item, "hash", None), False, problem.code, problem.message
-                        )
-                    )
+                    results.append(Submission(getattr(item, "hash", None), problem))
                     continue
                 assert isinstance(item, Transaction)
                 try:
                     hosted.node.check_tx(item, verified=True)
                 except ChainError as exc:
-                    results.append(Submission(item.hash, False, exc.code, exc.message))
+                    results.append(Submission(item.hash, exc))
                     continue
-                results.append(Submission(item.hash, True))
+                results.append(Submission(item.hash))
             if hosted.instant and any(r.accepted for r in results):
                 self._mine_pending(hosted)
         accepted = sum(r.accepted for r in results)

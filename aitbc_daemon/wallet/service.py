@@ -46,8 +46,8 @@ def transfer(
             key, chain_id=chain_id, type="transfer", nonce=nonce, fee=fee, payload={"to": to, "amount": amount}
         )
         (submission,) = chains.submit(chain_id, [tx.to_dict()])
-    if not submission.accepted:
-        raise AitbcError(submission.message or "transfer refused", code=submission.code or "tx_rejected")
+    if submission.error is not None:
+        raise submission.error
     return submission
 
 
