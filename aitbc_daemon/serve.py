@@ -86,14 +86,16 @@ def run_daemon(settings: Settings, *, log_to_stderr: bool = True) -> int:
         if lock.stale_pid:
             log.warning("removed stale pidfile of pid %d (that daemon did not stop cleanly)", lock.stale_pid)
         settings = _with_tcp_token(settings)
-        sockets.append(bind_unix_socket(settings.socket_path))
-        if settings.tcp_listen:
-            sockets.append(bind_tcp_socket(settings.tcp_listen))
+        # Open (and verify) every chain before the socket exists: a daemon that
+        # cannot trust its state refuses to start instead of answering.
         runtime = build_runtime(settings)
         runtime.plugins = [plugin for group in DAEMON_GROUPS for plugin in load_group(group)]
         for plugin in runtime.plugins:
             if not plugin.record.loaded:
                 log.warning("plugin %s (%s) failed to load: %s", plugin.record.name, plugin.record.group, plugin.record.error)
+        sockets.append(bind_unix_socket(settings.socket_path))
+        if settings.tcp_listen:
+            sockets.append(bind_tcp_socket(settings.tcp_listen))
         config = uvicorn.Config(
             create_app(runtime),
             http=peer_aware(HttpToolsProtocol),

@@ -91,14 +91,15 @@ def start(
 
 
 def _run_foreground(detached_child: bool) -> int:
+    from aitbc_daemon.errors import AitbcError
     from aitbc_daemon.pidfile import AlreadyRunning
     from aitbc_daemon.serve import DaemonStartError, run_daemon
 
     settings = state().settings
     try:
         return run_daemon(settings, log_to_stderr=not detached_child)
-    except (AlreadyRunning, DaemonStartError) as exc:
-        raise CliError(str(exc)) from None
+    except (AlreadyRunning, DaemonStartError, AitbcError) as exc:  # e.g. a chain file that fails verification
+        raise CliError(f"aitbc daemon cannot start: {exc}") from None
 
 
 def _root_flag_args(setting_flags: dict[str, Any]) -> list[str]:

@@ -220,3 +220,66 @@ class GenesisMismatch(ChainError):
 
 class CorruptStore(ChainError):
     status, code = 500, "corrupt_store"
+
+
+# --- the chain file could not be written ----------------------------------------------------
+
+
+class StorageError(ChainError):
+    """The chain file refused a write (I/O error, lock held elsewhere, disk full).
+
+    Nothing was written and the node's in-memory state is unchanged, so the
+    same call can simply be retried once the condition clears.
+    """
+
+    status, code = 503, "storage_error"
+
+
+class StorageFull(StorageError):
+    """SQLITE_FULL: the disk (or the file's page limit) has no room for the write."""
+
+    status, code = 507, "storage_full"
+
+
+class StorageBusy(StorageError):
+    """SQLITE_BUSY/LOCKED: another process holds the chain file's write lock."""
+
+    status, code = 503, "storage_busy"
+
+
+# --- chain archives (export/import) -----------------------------------------------------------
+
+
+class ArchiveError(ChainError):
+    """An archive cannot be imported. `line` (1-based) and `height` say where, when known."""
+
+    code = "archive_error"
+
+    def __init__(self, message: str, *, line: int | None = None, height: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.height = height
+
+
+class CorruptArchive(ArchiveError):
+    """A line is not valid JSON, is truncated, or holds a block that does not verify."""
+
+    code = "corrupt_archive"
+
+
+class UnsupportedArchive(ArchiveError):
+    """Not an AITBC chain archive, or a format version this code cannot read."""
+
+    code = "unsupported_archive"
+
+
+class ArchiveMismatch(ArchiveError):
+    """The replayed chain disagrees with the archive header (head hash, app hash, genesis)."""
+
+    status, code = 409, "archive_mismatch"
+
+
+class ArchiveTargetExists(ArchiveError):
+    """Import never overwrites: the target chain file already exists."""
+
+    status, code = 409, "archive_target_exists"

@@ -17,6 +17,11 @@ next nonce (so nobody parks thousands of unexecutable txs), the same
 sender+nonce is replaced only by a strictly higher fee, and when the pool is
 full the lowest-fee transaction goes, chosen among each sender's *last*
 pending nonce so that eviction never opens a nonce gap.
+
+Undo: between `savepoint()` and `release()` the pool journals what it adds
+and removes, so `rollback()` puts it back exactly as it was (replaced and
+evicted transactions included) when persisting an admission fails. The cost
+is proportional to the changes, not to the pool's size.
 """
 
 from __future__ import annotations
@@ -60,6 +65,14 @@ class Admission:
     evicted: tuple[str, ...] = ()
 
 
+@dataclass(slots=True)
+class Savepoint:
+    """What `rollback` needs: the arrival counter then, and the journal of changes since."""
+
+    arrivals: int
+    journal: list[tuple[bool, PendingTx]]  # (added?, entry), in order
+
+
 class Mempool:
     def __init__(
         self,
@@ -77,6 +90,7 @@ class Mempool:
         self._by_hash: dict[str, PendingTx] = {}
         self._by_sender: dict[str, dict[int, PendingTx]] = {}
         self._arrivals = last_arrival  # arrival numbers continue across restarts
+        self._savepoint: Savepoint | None = None
 
     def __len__(self) -> int:
         return len(self._by_hash)
@@ -91,6 +105,11 @@ class Mempool:
     def transactions(self) -> list[Transaction]:
         """All pending transactions in arrival order (what the store persists)."""
         return [p.tx for p in sorted(self._by_hash.values(), key=lambda p: p.arrival)]
+
+    def pending_of(self, sender: str) -> list[Transaction]:
+        """`sender`'s pending transactions, highest nonce (the latest) first."""
+        by_nonce = self._by_sender.get(sender, {})
+        return [by_nonce[n].tx for n in sorted(by_nonce, reverse=True)]
 
     def pending_nonce(self, sender: str, state: StateView) -> int:
         """The nonce a new transaction from `sender` should use: after its contiguous pending ones."""
@@ -144,8 +163,7 @@ class Mempool:
             self._remove(existing)
         self._arrivals += 1
         pending = PendingTx(tx, self._arrivals, cost)
-        self._by_hash[tx.hash] = pending
-        self._by_sender.setdefault(tx.sender, {})[tx.nonce] = pending
+        self._insert(pending)
         return Admission(tx.hash, pending.arrival, existing.tx.hash if existing else None, evicted)
 
     def reap(self, max_txs: int, state: StateView) -> list[Transaction]:
@@ -200,12 +218,46 @@ class Mempool:
                 dropped.append(pending.tx.hash)
         return dropped
 
+    # --- undo ----------------------------------------------------------------------------------
+
+    def savepoint(self) -> Savepoint:
+        """Start journaling changes, so that `rollback` can undo them (one level, no nesting)."""
+        if self._savepoint is not None:
+            raise RuntimeError("a mempool savepoint is already open")
+        self._savepoint = Savepoint(self._arrivals, [])
+        return self._savepoint
+
+    def rollback(self, savepoint: Savepoint) -> None:
+        """Undo every add and removal since `savepoint`, then stop journaling."""
+        if savepoint is not self._savepoint:
+            raise RuntimeError("not the open mempool savepoint")
+        self._savepoint = None
+        for added, pending in reversed(savepoint.journal):
+            if added:
+                self._remove(pending)
+            else:
+                self._insert(pending)
+        self._arrivals = savepoint.arrivals
+
+    def release(self, savepoint: Savepoint) -> None:
+        """Keep the changes since `savepoint` and stop journaling (no-op after `rollback`)."""
+        if savepoint is self._savepoint:
+            self._savepoint = None
+
+    def _insert(self, pending: PendingTx) -> None:
+        self._by_hash[pending.tx.hash] = pending
+        self._by_sender.setdefault(pending.tx.sender, {})[pending.tx.nonce] = pending
+        if self._savepoint is not None:
+            self._savepoint.journal.append((True, pending))
+
     def _remove(self, pending: PendingTx) -> None:
         del self._by_hash[pending.tx.hash]
         by_nonce = self._by_sender[pending.tx.sender]
         del by_nonce[pending.tx.nonce]
         if not by_nonce:
             del self._by_sender[pending.tx.sender]
+        if self._savepoint is not None:
+            self._savepoint.journal.append((False, pending))
 
     def _eviction_candidate(self, exclude_sender: str) -> PendingTx | None:
         candidate: PendingTx | None = None

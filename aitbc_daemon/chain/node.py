@@ -52,6 +52,7 @@ from aitbc_daemon.chain.errors import (
     InvalidTransaction,
     NoPendingBlock,
     NotProposer,
+    StorageError,
     TxRejected,
 )
 from aitbc_daemon.chain.genesis import Genesis
@@ -210,15 +211,57 @@ class ChainNode:
 
         `verified=True` says the caller already ran `verify_transaction(tx, chain_id)`
         (e.g. on a pool of verifier threads), so the signature is not checked twice.
+        If persisting fails (`StorageError`), the pool is as before, displaced
+        transactions included.
         """
-        admission = self.mempool.add(tx, self._state, verified=verified)
-        displaced = ([admission.replaced] if admission.replaced else []) + list(admission.evicted)
+        savepoint = self.mempool.savepoint()
         try:
-            self.store.add_mempool_tx(tx, arrival=admission.arrival, replaces=displaced)
+            admission = self.mempool.add(tx, self._state, verified=verified)
+            self.store.add_mempool_tx(
+                tx, arrival=admission.arrival, replaces=_displaced(admission)
+            )
         except BaseException:
-            self.mempool.remove([tx.hash])
+            self.mempool.rollback(savepoint)
             raise
+        self.mempool.release(savepoint)
         return admission
+
+    def check_txs(
+        self, txs: Sequence[Transaction], *, verified: bool = False
+    ) -> list[Admission | ChainError]:
+        """Admit many transactions, each on its own, and persist the admitted in ONE SQLite write.
+
+        Each transaction gets what `check_tx` would have given it, in order: an
+        `Admission`, or the `ChainError` that refused it (one refusal does not
+        affect the others; a later one may replace or evict an earlier one, as
+        sequential `check_tx` calls would). One write instead of one per
+        transaction is what makes batches fast. If that write fails, the pool
+        is restored as it was before the batch and the `StorageError` is raised:
+        then nothing of the batch was admitted.
+        """
+        savepoint = self.mempool.savepoint()
+        try:
+            outcomes: list[Admission | ChainError] = []
+            displaced: list[str] = []
+            for tx in txs:
+                try:
+                    admission = self.mempool.add(tx, self._state, verified=verified)
+                except ChainError as exc:
+                    outcomes.append(exc)
+                    continue
+                outcomes.append(admission)
+                displaced.extend(_displaced(admission))
+            survivors = [
+                (tx, outcome.arrival)
+                for tx, outcome in zip(txs, outcomes, strict=True)
+                if isinstance(outcome, Admission) and self.mempool.contains(tx.hash)
+            ]
+            self.store.add_mempool_txs(survivors, removes=displaced)
+        except BaseException:
+            self.mempool.rollback(savepoint)
+            raise
+        self.mempool.release(savepoint)
+        return outcomes
 
     # --- ABCI: PrepareProposal -------------------------------------------------------------
 
@@ -327,6 +370,8 @@ class ChainNode:
         if pending.block.header.previous_hash != self.head_hash:
             self._pending = None
             raise BadParent("the finalized block no longer extends the head")
+        # If this raises (StorageError: disk full, lock held), nothing changed, on disk or in
+        # memory, and the block stays finalized: `commit()` can be called again.
         self.store.commit_block(pending.block, pending.results, pending.state)
         self._state.apply_changes(pending.state.changes())
         self._hasher.apply(pending.hash_update)
@@ -334,7 +379,13 @@ class ChainNode:
         self._pending = None
         self._executed = {}
         self.mempool.remove(tx.hash for tx in pending.block.transactions)
-        self.store.remove_mempool_txs(self.mempool.recheck(self._state))
+        dropped = self.mempool.recheck(self._state)
+        try:
+            self.store.remove_mempool_txs(dropped)
+        except StorageError:
+            # The block is committed; these rows are only stale copies of dropped transactions,
+            # which `_reload_mempool` drops again at the next open. Not worth failing the commit.
+            pass
         return self._head
 
     # --- PoA production --------------------------------------------------------------------
@@ -400,6 +451,36 @@ class ChainNode:
     def escrow(self, escrow_id: str) -> Escrow | None:
         return self._state.escrow(escrow_id)
 
+    def history(
+        self, address: str, limit: int = 50, before: int | None = None
+    ) -> list[dict[str, Any]]:
+        """`address`'s transactions, newest first, as `TxStatus` dicts plus `position` and `id`.
+
+        The first page (`before` None) starts with the address's own pending
+        transactions (highest nonce first; `id`, `height` and `position` None),
+        which do not count against `limit`: at most `max_nonce_gap + 1` of them.
+        Then up to `limit` committed ones that the address sent or that name it
+        (see `ChainStore.account_history`); pass the last entry's `id` as
+        `before` for the next page.
+        """
+        address = _address(address)
+        entries: list[dict[str, Any]] = []
+        if before is None:
+            for tx in self.mempool.pending_of(address):
+                entries.append(
+                    {**TxStatus(tx, STATUS_PENDING).to_dict(), "position": None, "id": None}
+                )
+        for stored in self.store.account_history(address, limit, before):
+            status = STATUS_INCLUDED if stored.status == TX_OK else STATUS_FAILED
+            entries.append(
+                {
+                    **TxStatus(stored.tx, status, stored.height, stored.reason, stored.code).to_dict(),
+                    "position": stored.position,
+                    "id": stored.id,
+                }
+            )
+        return entries
+
     def transaction(self, tx_hash: str) -> TxStatus | None:
         pending = self.mempool.get(tx_hash)
         if pending is not None:
@@ -434,6 +515,10 @@ class ChainNode:
                     if escrow is None
                     else {"escrow_id": params["escrow_id"], **escrow.to_dict()}
                 )
+            if path == "history":
+                return self.history(
+                    params["address"], params.get("limit", 50), params.get("before")
+                )
             if path == "tx":
                 status = self.transaction(params["hash"])
                 return None if status is None else status.to_dict()
@@ -446,6 +531,11 @@ class ChainNode:
         except KeyError as exc:
             raise InvalidQuery(f"query {path!r} needs parameter {exc.args[0]!r}") from None
         raise InvalidQuery(f"unknown query path {path!r}")
+
+
+def _displaced(admission: Admission) -> list[str]:
+    """The hashes an admission pushed out of the pool (a replaced nonce, evicted low fees)."""
+    return ([admission.replaced] if admission.replaced else []) + list(admission.evicted)
 
 
 def _address(address: str) -> str:

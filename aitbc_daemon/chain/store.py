@@ -14,6 +14,18 @@ neither. `synchronous=NORMAL` in WAL mode keeps the file consistent on any
 crash; only a power loss can lose the last commits, which the block log then
 lacks too, so state and log still agree.
 
+`account_txs(address, tx_id)` is the per-account history index, append-only
+like the block log and written in the block's transaction: one row for each
+address a transaction touches (its sender and the addresses its payload
+names, see `txtypes.touched_addresses`). Its primary key (address, tx_id),
+WITHOUT ROWID, makes "the latest N of A before cursor C" one index range
+scan; `transactions.id` is assigned in height/position order, so it is the
+cursor. Files created before this table existed get it empty at open (no
+backfill): history then starts at the height in meta `account_txs_since`.
+
+Write failures (disk full, lock held elsewhere, I/O error) roll back and
+surface as `StorageError` subclasses; nothing of the write stays.
+
 `verify` runs at open: the genesis matches, recent headers hash, link and are
 signed by the right authority, the head's transactions match its merkle root,
 and the app hash of the stored state equals the head's app hash. A truncated
@@ -24,6 +36,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,15 +50,36 @@ from aitbc_daemon.chain.block import (
     verify_block_header,
 )
 from aitbc_daemon.chain.encoding import canonical_json, parse_json_strict
-from aitbc_daemon.chain.errors import ChainError, CorruptStore, GenesisMismatch
+from aitbc_daemon.chain.errors import (
+    ChainError,
+    CorruptStore,
+    GenesisMismatch,
+    InvalidQuery,
+    StorageBusy,
+    StorageError,
+    StorageFull,
+)
 from aitbc_daemon.chain.genesis import Genesis, genesis_from_dict
 from aitbc_daemon.chain.state import ChainState, Escrow, StateOverlay
 from aitbc_daemon.chain.state_hash import app_hash
 from aitbc_daemon.chain.transitions import TxResult
 from aitbc_daemon.chain.tx import Transaction, transaction_from_bytes
+from aitbc_daemon.chain.txtypes import touched_addresses
 
 SCHEMA_VERSION = 1
 VERIFY_RECENT_BLOCKS = 64
+MAX_HISTORY_LIMIT = 1_000
+MIN_PREFIX_CHARS = 6
+MAX_PREFIX_MATCHES = 100
+_HEX_DIGITS = "0123456789abcdef"
+# Kept as constants so tests can EXPLAIN them and see index searches, never scans.
+HISTORY_SQL = (
+    "SELECT t.body, t.height, t.position, t.status, t.reason, t.code, t.id "
+    "FROM account_txs AS a JOIN transactions AS t ON t.id = a.tx_id "
+    "WHERE a.address = ? AND a.tx_id < ? ORDER BY a.tx_id DESC LIMIT ?"
+)
+PREFIX_SQL = "SELECT hash, height FROM {table} WHERE hash >= ? AND hash < ? ORDER BY hash LIMIT ?"
+PREFIX_OPEN_SQL = "SELECT hash, height FROM {table} WHERE hash >= ? ORDER BY hash LIMIT ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +90,16 @@ class StoredTx:
     status: str
     reason: str | None
     code: str | None
+    id: int | None = None  # the history cursor: ascending in height/position order
+
+
+@dataclass(frozen=True, slots=True)
+class HashMatch:
+    """A block or transaction whose hash starts with a searched prefix."""
+
+    kind: str  # "block" or "tx"
+    hash: str
+    height: int
 
 
 class ChainStore:
@@ -155,6 +199,37 @@ class ChainStore:
             not_null={"arrival", "body"},
             if_not_exists=True,
         )
+        self._create_history_table()
+
+    def _create_history_table(self) -> None:
+        """Create `account_txs` if missing; in a file that already has blocks, note where it starts.
+
+        No backfill: rebuilding history for an old file means replaying its
+        block log, which a user can do with export + import.
+        """
+        conn = self._conn
+        exists = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'account_txs'"
+        ).fetchone()
+        if exists:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS account_txs ("
+                "address TEXT NOT NULL, tx_id INTEGER NOT NULL, "
+                "PRIMARY KEY (address, tx_id)) WITHOUT ROWID"
+            )
+            height = conn.execute("SELECT COALESCE(MAX(height), 0) FROM blocks").fetchone()[0]
+            if height:
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('account_txs_since', ?)",
+                    (str(height + 1),),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
 
     def _check_or_write_genesis(self) -> None:
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'genesis'").fetchone()
@@ -192,7 +267,7 @@ class ChainStore:
             )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
 
     # --- state -----------------------------------------------------------------------------
@@ -224,14 +299,11 @@ class ChainStore:
 
         `state` is the block's overlay over the committed state: its own dicts say
         which entries changed, and reading through it gives their new values.
+        Raises a `StorageError` (and writes nothing) if the file refuses the write.
         """
         if len(results) != len(block.transactions):
             raise ValueError("one result per transaction is required")
         height = block.height
-        tx_rows = [
-            (tx.hash, height, i, tx.sender, tx.encoded.decode(), r.status, r.reason, r.code)
-            for i, (tx, r) in enumerate(zip(block.transactions, results, strict=True))
-        ]
         touched = state.balances.keys() | state.nonces.keys()
         account_rows = [(a, state.balance(a), state.nonce(a)) for a in touched]
         escrow_rows = [
@@ -242,18 +314,27 @@ class ChainStore:
             (m, k, canonical_json(v).decode()) for (m, k), v in state.kv.items() if v is not None
         ]
         kv_deletes = [(m, k) for (m, k), v in state.kv.items() if v is None]
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write() as conn:
+            # Ids are given, not left to SQLite, so the history rows can name them in bulk.
+            first_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transactions").fetchone()[0]
+            tx_rows = []
+            history_rows = []
+            for i, (tx, r) in enumerate(zip(block.transactions, results, strict=True)):
+                tx_id = first_id + i
+                tx_rows.append(
+                    (tx_id, tx.hash, height, i, tx.sender, tx.encoded.decode(), r.status, r.reason, r.code)
+                )
+                history_rows.extend((address, tx_id) for address in touched_addresses(tx))
             conn.execute(
                 "INSERT INTO blocks(height, hash, header) VALUES (?, ?, ?)",
                 (height, block.hash, block.header.encoded.decode()),
             )
             conn.executemany(
-                "INSERT INTO transactions(hash, height, position, sender, body, status, reason, code) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO transactions(id, hash, height, position, sender, body, status, reason, code) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 tx_rows,
             )
+            conn.executemany("INSERT INTO account_txs(address, tx_id) VALUES (?, ?)", history_rows)
             conn.executemany(
                 "INSERT INTO accounts(address, balance, nonce) VALUES (?, ?, ?) "
                 "ON CONFLICT(address) DO UPDATE SET balance = excluded.balance, nonce = excluded.nonce",
@@ -268,11 +349,26 @@ class ChainStore:
                 "INSERT OR REPLACE INTO module_kv(module, key, value) VALUES (?, ?, ?)", kv_puts
             )
             conn.executemany("DELETE FROM module_kv WHERE module = ? AND key = ?", kv_deletes)
-            conn.executemany("DELETE FROM mempool WHERE hash = ?", [(r[0],) for r in tx_rows])
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            conn.executemany("DELETE FROM mempool WHERE hash = ?", [(r[1],) for r in tx_rows])
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: commit on success, roll back on any error.
+
+        SQLite's refusals (disk full, lock held, I/O error) become `StorageError`s,
+        so callers see a typed reason and know that nothing was written.
+        """
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+        except sqlite3.OperationalError as exc:
+            raise _storage_error(self.path, exc) from exc
 
     # --- reading blocks and transactions ----------------------------------------------------
 
@@ -309,12 +405,71 @@ class ChainStore:
 
     def transaction(self, tx_hash: str) -> StoredTx | None:
         row = self._conn.execute(
-            "SELECT body, height, position, status, reason, code FROM transactions WHERE hash = ?",
+            "SELECT body, height, position, status, reason, code, id FROM transactions WHERE hash = ?",
             (tx_hash,),
         ).fetchone()
         if row is None:
             return None
-        return StoredTx(self._parse_tx(row[0]), row[1], row[2], row[3], row[4], row[5])
+        return StoredTx(self._parse_tx(row[0]), row[1], row[2], row[3], row[4], row[5], row[6])
+
+    def account_history(
+        self, address: str, limit: int, before_id: int | None = None
+    ) -> list[StoredTx]:
+        """The latest `limit` committed transactions touching `address`, newest first.
+
+        `before_id` is the cursor: pass the `id` of the last entry of a page to get
+        the next one. One range scan of the (address, tx_id) primary key, then one
+        primary-key lookup per row. Blocks committed before the history table
+        existed are not covered (see `history_since`).
+        """
+        if type(limit) is not int or not 1 <= limit <= MAX_HISTORY_LIMIT:
+            raise InvalidQuery(f"limit must be an integer from 1 to {MAX_HISTORY_LIMIT}")
+        if before_id is not None and type(before_id) is not int:
+            raise InvalidQuery("the history cursor must be an integer transaction id")
+        rows = self._conn.execute(
+            HISTORY_SQL, (address, before_id if before_id is not None else 2**63 - 1, limit)
+        )
+        return [
+            StoredTx(self._parse_tx(body), height, position, status, reason, code, tx_id)
+            for body, height, position, status, reason, code, tx_id in rows
+        ]
+
+    def history_since(self) -> int:
+        """The first height whose transactions `account_history` covers (1 for new files)."""
+        row = self._conn.execute(
+            "SELECT value FROM meta WHERE key = 'account_txs_since'"
+        ).fetchone()
+        return 1 if row is None else int(row[0])
+
+    def find_by_hash_prefix(self, prefix: str, limit: int = 10) -> list[HashMatch]:
+        """Blocks and transactions whose hash starts with `prefix`, in hash order.
+
+        A lower-case hex prefix of at least 6 characters: short enough to type,
+        long enough that a match list stays small. Each table answers with a
+        range query `hash >= prefix AND hash < upper` on its unique hash index.
+        """
+        if not isinstance(prefix, str) or not (MIN_PREFIX_CHARS <= len(prefix) <= 64) or any(
+            c not in _HEX_DIGITS for c in prefix
+        ):
+            raise InvalidQuery(
+                f"a hash prefix is {MIN_PREFIX_CHARS} to 64 characters of lower-case hex"
+            )
+        if type(limit) is not int or not 1 <= limit <= MAX_PREFIX_MATCHES:
+            raise InvalidQuery(f"limit must be an integer from 1 to {MAX_PREFIX_MATCHES}")
+        upper = prefix_upper_bound(prefix)
+        matches: list[HashMatch] = []
+        for kind, table in (("block", "blocks"), ("tx", "transactions")):
+            if upper is None:
+                sql = PREFIX_OPEN_SQL.format(table=table)
+                params: tuple[object, ...] = (prefix, limit)
+            else:
+                sql = PREFIX_SQL.format(table=table)
+                params = (prefix, upper, limit)
+            matches.extend(
+                HashMatch(kind, h, height) for h, height in self._conn.execute(sql, params)
+            )
+        matches.sort(key=lambda m: (m.hash, m.kind))
+        return matches[:limit]
 
     def _block_transactions(self, height: int) -> list[Transaction]:
         rows = self._conn.execute(
@@ -344,25 +499,30 @@ class ChainStore:
         self, tx: Transaction, *, arrival: int, replaces: Iterable[str] = ()
     ) -> None:
         """Persist an admitted transaction (and drop what it displaced) before answering."""
-        conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany("DELETE FROM mempool WHERE hash = ?", [(h,) for h in replaces])
-            conn.execute(
-                "INSERT OR REPLACE INTO mempool(hash, arrival, body) VALUES (?, ?, ?)",
-                (tx.hash, arrival, tx.encoded.decode()),
+        self.add_mempool_txs([(tx, arrival)], removes=replaces)
+
+    def add_mempool_txs(
+        self, admitted: Sequence[tuple[Transaction, int]], *, removes: Iterable[str] = ()
+    ) -> None:
+        """Persist admitted (transaction, arrival) pairs and drop displaced hashes, in ONE transaction.
+
+        Removals run first, so a hash both displaced and re-admitted in one batch stays.
+        """
+        removals = [(h,) for h in removes]
+        rows = [(tx.hash, arrival, tx.encoded.decode()) for tx, arrival in admitted]
+        if not removals and not rows:
+            return
+        with self._write() as conn:
+            conn.executemany("DELETE FROM mempool WHERE hash = ?", removals)
+            conn.executemany(
+                "INSERT OR REPLACE INTO mempool(hash, arrival, body) VALUES (?, ?, ?)", rows
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
     def remove_mempool_txs(self, tx_hashes: Iterable[str]) -> None:
         rows = [(h,) for h in tx_hashes]
         if rows:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany("DELETE FROM mempool WHERE hash = ?", rows)
-            self._conn.execute("COMMIT")
+            with self._write() as conn:
+                conn.executemany("DELETE FROM mempool WHERE hash = ?", rows)
 
     def last_mempool_arrival(self) -> int:
         return self._conn.execute("SELECT COALESCE(MAX(arrival), 0) FROM mempool").fetchone()[0]
@@ -451,3 +611,33 @@ class ChainStore:
             raise CorruptStore(
                 f"chain file {self.path}: stored state does not match the app hash of head block {header.height}"
             )
+
+
+def prefix_upper_bound(prefix: str) -> str | None:
+    """The smallest hex string above every string that starts with `prefix` (None: no bound).
+
+    "abc0ff" -> "abc1": increment the last digit that is not "f", drop what follows.
+    """
+    stripped = prefix.rstrip("f")
+    if not stripped:
+        return None
+    last = stripped[-1]
+    return stripped[:-1] + _HEX_DIGITS[_HEX_DIGITS.index(last) + 1]
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open (SQLite may already have rolled back on SQLITE_FULL)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
+
+
+def _storage_error(path: Path, exc: sqlite3.OperationalError) -> StorageError:
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary == sqlite3.SQLITE_FULL or "full" in str(exc):
+        return StorageFull(f"chain file {path}: no room to write ({exc}); nothing was written")
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in str(exc):
+        return StorageBusy(
+            f"chain file {path} is locked by another writer ({exc}); nothing was written"
+        )
+    return StorageError(f"chain file {path} cannot be written ({exc}); nothing was written")

@@ -125,6 +125,15 @@ def _spends_amount(payload: Mapping[str, Any]) -> int:
     return int(payload["amount"])
 
 
+def _touches_recipient(payload: Mapping[str, Any]) -> tuple[str, ...]:
+    """`to`: a transfer's recipient, an escrow release's payee."""
+    return (payload["to"],)
+
+
+def _touches_arbiter(payload: Mapping[str, Any]) -> tuple[str, ...]:
+    return (payload["arbiter"],)
+
+
 # --- escrow --------------------------------------------------------------------------------
 
 
@@ -187,17 +196,27 @@ def _apply_escrow_refund(state: StateOverlay, tx: Transaction, ctx: BlockContext
 
 
 TRANSFER = register_tx_type(
-    "transfer", validate_payload=_validate_transfer, apply=_apply_transfer, spends=_spends_amount
+    "transfer",
+    validate_payload=_validate_transfer,
+    apply=_apply_transfer,
+    spends=_spends_amount,
+    touches=_touches_recipient,
 )
 ESCROW_LOCK = register_tx_type(
     "escrow_lock",
     validate_payload=_validate_escrow_lock,
     apply=_apply_escrow_lock,
     spends=_spends_amount,
+    touches=_touches_arbiter,
 )
 ESCROW_RELEASE = register_tx_type(
-    "escrow_release", validate_payload=_validate_escrow_release, apply=_apply_escrow_release
+    "escrow_release",
+    validate_payload=_validate_escrow_release,
+    apply=_apply_escrow_release,
+    touches=_touches_recipient,
 )
+# A refund names only the escrow id: the payer it pays back is in state, not in the payload,
+# so it is not indexed under the payer (touches sees payloads only, to stay pure and cheap).
 ESCROW_REFUND = register_tx_type(
     "escrow_refund", validate_payload=_validate_escrow_refund, apply=_apply_escrow_refund
 )

@@ -5,13 +5,18 @@ transition (`apply(view, tx, ctx)`, reading the view and writing only into it,
 a fresh copy-on-write overlay that is dropped if it raises) and `spends`, the
 units it will take from the sender's balance beyond the fee, which lets the
 mempool refuse a sender's pending transactions that together overdraw.
+`touches` names the addresses a payload involves besides the sender (a
+transfer's recipient, an escrow's arbiter or payee): the store indexes each
+committed transaction under all of them for per-account history, so a type
+that forgets an address only makes that account's history shorter, never the
+chain wrong.
 `dao`, `staking`, `agents` and `exchange` call `register_tx_type` at import.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -38,6 +43,7 @@ class BlockContext:
 PayloadValidator = Callable[[Mapping[str, Any]], None]
 Transition = Callable[[StateOverlay, Transaction, BlockContext], None]
 Spends = Callable[[Mapping[str, Any]], int]
+Touches = Callable[[Mapping[str, Any]], Iterable[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +52,15 @@ class TxType:
     validate_payload: PayloadValidator
     apply: Transition
     spends: Spends
+    touches: Touches
 
 
 def _spends_nothing(payload: Mapping[str, Any]) -> int:
     return 0
+
+
+def _touches_nobody(payload: Mapping[str, Any]) -> Iterable[str]:
+    return ()
 
 
 _REGISTRY: dict[str, TxType] = {}
@@ -61,11 +72,12 @@ def register_tx_type(
     validate_payload: PayloadValidator,
     apply: Transition,
     spends: Spends = _spends_nothing,
+    touches: Touches = _touches_nobody,
 ) -> TxType:
     """Add a transaction type; names are unique for the life of the process."""
     if name in _REGISTRY:
         raise ValueError(f"transaction type {name!r} is already registered")
-    tx_type = TxType(name, validate_payload, apply, spends)
+    tx_type = TxType(name, validate_payload, apply, spends, touches)
     _REGISTRY[name] = tx_type
     return tx_type
 
@@ -87,6 +99,19 @@ def validate_tx_payload(tx: Transaction) -> TxType:
     tx_type = get_tx_type(tx.type)
     tx_type.validate_payload(tx.payload)
     return tx_type
+
+
+def touched_addresses(tx: Transaction) -> tuple[str, ...]:
+    """The sender first, then every address the payload names, each once, in order.
+
+    Only called on transactions that passed `validate_tx_payload` (every one in
+    a block did), so the type is known and the named fields are addresses.
+    """
+    addresses = [tx.sender]
+    for address in get_tx_type(tx.type).touches(tx.payload):
+        if address not in addresses:
+            addresses.append(address)
+    return tuple(addresses)
 
 
 # --- payload field checks shared by every type -----------------------------------------------
