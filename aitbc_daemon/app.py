@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aitbc_daemon import API_VERSION, __version__
-from aitbc_daemon.chain.producer import start_producers, stop_producers
+from aitbc_daemon.chain.producer import background_jobs
 from aitbc_daemon.chain.routes import router as chain_router
 from aitbc_daemon.errors import AitbcError
 from aitbc_daemon.peer import AccessGuard
@@ -51,11 +51,12 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         runtime.bus.bind(asyncio.get_running_loop())
-        producers = start_producers(runtime.chains)
+        for chain_id, job in background_jobs(runtime.chains):
+            runtime.start_task(job, name=chain_id)
         runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
         yield
         runtime.bus.close()
-        await stop_producers(producers)
+        await runtime.stop_tasks()
         runtime.chains.close()
 
     api = FastAPI(

@@ -259,6 +259,9 @@ class Client(_Protocol):
     def create_chain(self, genesis: dict[str, Any]) -> ChainSummary:
         return self._call(ChainSummary, "POST", "/v1/chains", {"genesis": genesis})
 
+    def follow_chain(self, url: str, token: str, chain: str) -> ChainSummary:
+        return self._call(ChainSummary, "POST", "/v1/chains/follow", {"url": url, "token": token, "chain": chain})
+
     def chain_status(self, chain: str) -> ChainStatus:
         return self._call(ChainStatus, "GET", _chain_path(chain, "status"))
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from fastapi import Request
 
@@ -26,8 +29,20 @@ class DaemonRuntime:
     chains: ChainService
     bus: EventBus
     plugins: list[LoadedPlugin] = field(default_factory=list)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
     started_at: float = field(default_factory=time.time)
     pid: int = field(default_factory=os.getpid)
+
+    def start_task(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Run a background job for the daemon's life (cancelled at shutdown); call from the loop."""
+        task = asyncio.get_running_loop().create_task(coroutine, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def stop_tasks(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
 
     def set_log_level(self, level: str) -> None:
         """Change the daemon's log level until it stops, without a restart (like `ipfs log level`)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +12,7 @@ import typer
 
 from aitbc_cli.amounts_input import shown
 from aitbc_cli.output import CliError, emit, key_value_table, state, table
+from aitbc_cli.secrets_input import read_secret_file
 
 app = typer.Typer(help="Chains this daemon hosts: status, create, devnet controls.", no_args_is_help=True)
 
@@ -35,6 +37,9 @@ def status() -> None:
                     ("head time", _utc(info.head_time)),
                     ("block time", info.block_time),
                     ("mining", info.mining),
+                    *([("following", f"{info.following} (upstream height {info.upstream_height})")]
+                      if info.following else []),
+                    *([("follow error", info.follow_error)] if info.follow_error else []),
                     ("mempool", f"{info.mempool_size} pending"),
                     ("throughput", f"{info.tx_per_second:.2f} tx/s over the last minute"),
                     ("app hash", info.app_hash),
@@ -71,6 +76,21 @@ def create(
     with state().client() as client:
         created = client.create_chain(document)
     emit(created, f"created chain {created.chain_id} ({created.mining})")
+
+
+@app.command()
+def follow(
+    url: Annotated[str, typer.Argument(help="The other daemon's TCP listener, e.g. http://10.0.0.5:7545")],
+    token: Annotated[str | None, typer.Option("--token", help="Its bearer token (else $AITBC_FOLLOW_TOKEN or --token-file).")] = None,
+    token_file: Annotated[Path | None, typer.Option("--token-file", help="Read the token from this file.")] = None,
+) -> None:
+    """Follow the chain (--chain) of another daemon: verify and re-execute its blocks, forward sends to it."""
+    secret = token or (read_secret_file(token_file) if token_file else os.environ.get("AITBC_FOLLOW_TOKEN"))
+    if not secret:
+        raise CliError("a token is needed: --token, --token-file or $AITBC_FOLLOW_TOKEN (the other daemon's data/tcp_token)")
+    with state().client() as client:
+        followed = client.follow_chain(url, secret, current_chain())
+    emit(followed, f"following {followed.chain_id} from {url} (local height {followed.height})")
 
 
 @app.command("dev-accounts")

@@ -43,6 +43,9 @@ class ChainStatus(ApiModel):
     tx_per_second: float
     authorities: list[str]
     total_supply: int
+    following: str | None = None
+    upstream_height: int | None = None
+    follow_error: str | None = None
 
 
 @dataclass
@@ -147,3 +150,18 @@ class DevAccounts(ApiModel):
 class FaucetRequest(ApiModel):
     to: Annotated[str, MaxLen(128)]
     amount: Annotated[int, Ge(1), Le(2**53 - 1)]
+
+
+@dataclass
+class FollowRequest(ApiModel):
+    url: Annotated[str, MaxLen(512)]
+    token: Annotated[str, MaxLen(512)]
+    chain: Annotated[str, MaxLen(64)] = "ait-devnet"
+
+
+@dataclass
+class SyncAnswer(ApiModel):
+    """Full blocks from a height on, for followers: they verify and re-execute each."""
+
+    height: int
+    blocks: list[dict[str, Any]]

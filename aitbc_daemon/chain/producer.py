@@ -1,4 +1,4 @@
-"""Interval block production: one asyncio task per chain this daemon proposes for.
+"""Background work per chain: interval block production, and following another daemon.
 
 Instant-mining chains need no task: their blocks are made inside the
 submission that fills them. The work of a block runs in a worker thread so
@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from aitbc_daemon.chain.errors import ChainError
+from aitbc_daemon.chain.follower import follow_forever
 from aitbc_daemon.chain.service import ChainService
 
 log = logging.getLogger("aitbc.chain")
 
 
-def start_producers(chains: ChainService) -> list[asyncio.Task[None]]:
-    return [
-        asyncio.create_task(
-            _produce_every(chains, chain_id, chains.interval(hosted)), name=f"producer:{chain_id}"
-        )
-        for chain_id, hosted in chains.chains.items()
-        if not hosted.instant and hosted.can_propose()
-    ]
+def background_jobs(chains: ChainService) -> list[tuple[str, Coroutine[Any, Any, None]]]:
+    """(name, coroutine) for each chain that needs one: interval producers and followers."""
+    jobs: list[tuple[str, Coroutine[Any, Any, None]]] = []
+    for chain_id, hosted in chains.chains.items():
+        if hosted.upstream is not None:
+            jobs.append((f"follow:{chain_id}", follow_forever(chains, chain_id)))
+        elif not hosted.instant and hosted.can_propose():
+            jobs.append((f"produce:{chain_id}", _produce_every(chains, chain_id, chains.interval(hosted))))
+    return jobs
 
 
 async def _produce_every(chains: ChainService, chain_id: str, interval: float) -> None:
@@ -36,9 +40,3 @@ async def _produce_every(chains: ChainService, chain_id: str, interval: float) -
             await asyncio.to_thread(chains.produce_next, chain_id)
         except ChainError as exc:  # a bad block is never fatal to the daemon; say so and go on
             log.error("could not produce a block on %s: %s", chain_id, exc)
-
-
-async def stop_producers(tasks: list[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from aitbc_daemon.chain.follower import follow_forever
 from aitbc_daemon.chain.genesis import devnet_signing_keys, genesis_from_dict
 from aitbc_daemon.chain.models import (
     AccountInfo,
@@ -22,11 +24,13 @@ from aitbc_daemon.chain.models import (
     DevAccount,
     DevAccounts,
     FaucetRequest,
+    FollowRequest,
     MineRequest,
     MineResult,
     SearchResult,
     SubmitBatch,
     SubmitResult,
+    SyncAnswer,
     TxInfo,
 )
 from aitbc_daemon.chain.service import ChainService, HostedChain, Submission
@@ -69,6 +73,33 @@ def create_chain(body: CreateChain, chains: Chains) -> ChainSummary:
     return _summary(chains, chains.create(genesis_from_dict(body.genesis)))
 
 
+@router.post("/follow", status_code=201)
+async def follow_chain(body: FollowRequest, runtime: Annotated[DaemonRuntime, Depends(get_runtime)]) -> ChainSummary:
+    """Follow a chain of another daemon: verify and re-execute its blocks, forward submissions to it."""
+    hosted = await asyncio.to_thread(runtime.chains.follow, body.url, body.token, body.chain)
+    runtime.start_task(follow_forever(runtime.chains, body.chain), name=f"follow:{body.chain}")
+    return _summary(runtime.chains, hosted)
+
+
+@router.get("/{chain}/genesis")
+def get_genesis(chain: str, chains: Chains) -> dict:  # type: ignore[type-arg]
+    return chains.get(chain).node.genesis.to_dict()
+
+
+@router.get("/{chain}/sync")
+def sync(
+    chain: str,
+    chains: Chains,
+    start: Annotated[int, Query(alias="from", ge=1)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> SyncAnswer:
+    hosted = chains.get(chain)
+    with hosted.lock:
+        height = hosted.node.height
+        blocks = [hosted.node.block(height=h) for h in range(start, min(height, start + limit - 1) + 1)]
+    return SyncAnswer(height, [b.to_dict() for b in blocks if b is not None])
+
+
 @router.get("/{chain}/status")
 def chain_status(chain: str, chains: Chains) -> ChainStatus:
     hosted = chains.get(chain)
@@ -88,6 +119,9 @@ def chain_status(chain: str, chains: Chains) -> ChainStatus:
             tx_per_second=round(hosted.tx_rate(), 3),
             authorities=[a.address for a in node.genesis.authorities],
             total_supply=node.genesis.total_supply,
+            following=hosted.upstream.url if hosted.upstream else None,
+            upstream_height=hosted.upstream_height,
+            follow_error=hosted.follow_error,
         )
 
 

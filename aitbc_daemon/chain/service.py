@@ -28,13 +28,15 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
-from aitbc_daemon.chain.block import Block
+from aitbc_daemon.chain.block import Block, block_from_dict
 from aitbc_daemon.chain.errors import ChainError
+from aitbc_daemon.chain.follower import FollowTarget, Upstream
 from aitbc_daemon.chain.genesis import (
     DEVNET_CHAIN_ID,
     Genesis,
     devnet_genesis,
     devnet_signing_keys,
+    genesis_from_dict,
     load_genesis,
     save_genesis,
 )
@@ -74,9 +76,12 @@ class HostedChain:
     node: ChainNode
     directory: Path
     instant: bool
+    upstream: Upstream | None = None  # set when this chain follows another daemon
     lock: threading.RLock = field(default_factory=threading.RLock)
     clock_offset: int = 0
     committed: deque[tuple[float, int]] = field(default_factory=deque)
+    upstream_height: int | None = None
+    follow_error: str | None = None
 
     @property
     def chain_id(self) -> str:
@@ -105,8 +110,10 @@ class HostedChain:
         return recent / RATE_WINDOW_SECONDS
 
     def mining(self, interval: float) -> str:
+        if self.upstream is not None:
+            return "following"
         if not self.can_propose():
-            return "follower"
+            return "not an authority here"
         return "instant" if self.instant else f"every {interval:g}s"
 
 
@@ -150,10 +157,79 @@ class ChainService:
         return directory
 
     def _open(self, directory: Path, genesis: Genesis) -> HostedChain:
-        keys: list[SigningKey] = devnet_signing_keys() if genesis.is_devnet else []
+        target = FollowTarget.load(directory)
+        # A follower never proposes, even on a devnet whose keys everyone knows.
+        keys: list[SigningKey] = devnet_signing_keys() if genesis.is_devnet and target is None else []
         node = ChainNode.open(directory / CHAIN_DB, genesis, signing_keys=keys)
         log.info("opened chain %s at height %d (%s)", genesis.chain_id, node.height, directory)
+        if target is not None:
+            return HostedChain(node, directory, instant=False, upstream=Upstream(target, genesis.chain_id))
         return HostedChain(node, directory, instant=genesis.is_devnet and self.block_time <= 0)
+
+    def follow(self, url: str, token: str, chain_id: str) -> HostedChain:
+        """Host `chain_id` as a follower of the daemon at `url` (its TCP listener)."""
+        target = FollowTarget(url, token)
+        upstream = Upstream(target, chain_id)
+        try:
+            genesis = genesis_from_dict(upstream.genesis())
+        finally:
+            upstream.close()
+        existing = self.chains.get(chain_id)
+        if existing is not None:
+            self._check_replaceable(existing, genesis)
+            with existing.lock:
+                existing.node.close()
+        directory = self._write_genesis(genesis)
+        target.save(directory)
+        hosted = self._open(directory, genesis)
+        self.chains[chain_id] = hosted
+        self.bus.publish("chain.following", {"chain": chain_id, "url": url})
+        return hosted
+
+    @staticmethod
+    def _check_replaceable(existing: HostedChain, genesis: Genesis) -> None:
+        """Only an untouched local copy of the same genesis may turn into a follower."""
+        chain_id = genesis.chain_id
+        if existing.upstream is not None:
+            raise Conflict(f"chain {chain_id!r} is already followed", code="already_following")
+        if existing.node.genesis.hash != genesis.hash:
+            raise Conflict(f"the local chain {chain_id!r} has another genesis than the one followed",
+                           code="genesis_mismatch")
+        if existing.node.height or len(existing.node.mempool):
+            raise Conflict(
+                f"the local chain {chain_id!r} has {existing.node.height} blocks of its own; "
+                "follow it from a fresh AITBC_HOME",
+                code="chain_not_empty",
+            )
+
+    def sync_once(self, chain_id: str) -> int:
+        """Fetch, verify, re-execute and commit the next blocks from upstream; how many were applied."""
+        hosted = self.get(chain_id)
+        assert hosted.upstream is not None
+        answer = hosted.upstream.sync(hosted.node.height + 1)
+        hosted.upstream_height = int(answer["height"])
+        applied = 0
+        for raw in answer["blocks"]:
+            block = block_from_dict(raw)
+            with hosted.lock:
+                hosted.node.finalize_block(block)
+                hosted.node.commit()
+            hosted.record_block(block)
+            applied += 1
+            self.bus.publish(
+                "chain.block",
+                {"chain": chain_id, "height": block.height, "hash": block.hash, "txs": len(block.transactions)},
+            )
+        hosted.follow_error = None
+        return applied
+
+    def next_nonce(self, chain_id: str, address: str) -> int:
+        """The nonce a new transaction from `address` should carry, counting pending ones."""
+        hosted = self.get(chain_id)
+        if hosted.upstream is not None:
+            return int(hosted.upstream.account(address)["pending_nonce"])
+        with hosted.lock:
+            return int(hosted.node.account(address)["pending_nonce"])
 
     def get(self, chain_id: str) -> HostedChain:
         try:
@@ -175,6 +251,8 @@ class ChainService:
         for hosted in self.chains.values():
             with hosted.lock:
                 hosted.node.close()
+            if hosted.upstream is not None:
+                hosted.upstream.close()
 
     # --- transactions ------------------------------------------------------------------------
 
@@ -185,6 +263,8 @@ class ChainService:
                 f"a batch holds at most {MAX_BATCH} transactions", code="batch_too_large"
             )
         hosted = self.get(chain_id)
+        if hosted.upstream is not None:
+            return self._forward(hosted, raw_transactions)
         parsed: list[Transaction | ChainError] = [_parse(raw) for raw in raw_transactions]
         verdicts = self._verify_all(parsed, hosted.chain_id)
         results: list[Submission] = []
@@ -207,6 +287,15 @@ class ChainService:
         if accepted:
             self.bus.publish("chain.txs_accepted", {"chain": chain_id, "count": accepted})
         return results
+
+    def _forward(self, hosted: HostedChain, raw_transactions: Sequence[Any]) -> list[Submission]:
+        """A follower passes submissions to the authority and reports its verdicts as its own."""
+        assert hosted.upstream is not None
+        answer = hosted.upstream.submit_batch(list(raw_transactions))
+        return [
+            Submission(r["hash"], None if r["accepted"] else _upstream_refusal(r["code"], r["message"]))
+            for r in answer["results"]
+        ]
 
     def _verify_all(
         self, parsed: Sequence[Transaction | ChainError], chain_id: str
@@ -276,6 +365,13 @@ class ChainService:
         if not hosted.is_devnet:
             raise DevnetOnly(f"'{control}' is a devnet control; chain {chain_id!r} is not a devnet")
         return hosted
+
+
+def _upstream_refusal(code: str | None, message: str | None) -> ChainError:
+    refusal = ChainError(f"refused by the chain's authority: {message}")
+    refusal.code = code or "tx_rejected"
+    refusal.status = 409
+    return refusal
 
 
 def _parse(raw: Any) -> Transaction | ChainError:

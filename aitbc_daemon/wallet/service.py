@@ -41,7 +41,7 @@ def transfer(
     hosted = chains.get(chain_id)
     sender = address_from_public_key(bytes(key.verify_key))
     with hosted.lock:
-        nonce = hosted.node.account(sender)["pending_nonce"]
+        nonce = chains.next_nonce(chain_id, sender)
         tx = sign_transaction(
             key, chain_id=chain_id, type="transfer", nonce=nonce, fee=fee, payload={"to": to, "amount": amount}
         )
@@ -79,5 +79,6 @@ def transfer_result(chains: ChainService, chain_id: str, submission: Submission)
     hosted = chains.get(chain_id)
     with hosted.lock:
         status = hosted.node.transaction(submission.hash or "")
-    assert status is not None  # just accepted, so pending or in a block
+    if status is None:  # a follower forwarded it; it arrives with the authority's next block
+        return TransferResult(submission.hash or "", chain_id, "forwarded")
     return TransferResult(status.tx.hash, chain_id, status.status, status.height, status.reason)

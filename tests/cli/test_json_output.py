@@ -93,6 +93,7 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
     assert events.returncode == 0
     assert [json.loads(line)["topic"] for line in out.splitlines()] == ["daemon.stopping"]
     covered |= {("daemon", "events"), ("daemon", "stop")}
+    covered |= {("chain", "follow")}  # needs a second daemon: its --json output is checked in test_chain_follow.py
 
     assert covered == leaf_commands(), "a command was added without a --json check here"
 
