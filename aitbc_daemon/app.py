@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -131,7 +132,8 @@ def _error(status: int, code: str, message: str, details: list[dict[str, object]
 
 
 class ApiVersionHeader:
-    """Stamps every response with the API version so clients can warn on a mismatch for free."""
+    """Stamps every response with the API version (clients warn on a mismatch for free) and
+    a `Server-Timing: app;dur=<ms>` header, so server time is measurable apart from transport."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -141,10 +143,13 @@ class ApiVersionHeader:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        begun = time.perf_counter()
 
         async def send_with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), self.header]
+                elapsed_ms = (time.perf_counter() - begun) * 1000
+                timing = (b"server-timing", f"app;dur={elapsed_ms:.3f}".encode())
+                message["headers"] = [*message.get("headers", []), self.header, timing]
             await send(message)
 
         await self.app(scope, receive, send_with_header)

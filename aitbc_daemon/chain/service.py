@@ -267,20 +267,20 @@ class ChainService:
             return self._forward(hosted, raw_transactions)
         parsed: list[Transaction | ChainError] = [_parse(raw) for raw in raw_transactions]
         verdicts = self._verify_all(parsed, hosted.chain_id)
-        results: list[Submission] = []
+        sound = [
+            item for item, verdict in zip(parsed, verdicts, strict=True)
+            if isinstance(item, Transaction) and verdict is None
+        ]
         with hosted.lock:
+            admitted = iter(hosted.node.check_txs(sound, verified=True))  # one SQLite write for all
+            results: list[Submission] = []
             for item, verdict in zip(parsed, verdicts, strict=True):
                 problem = item if isinstance(item, ChainError) else verdict
                 if problem is not None:
                     results.append(Submission(getattr(item, "hash", None), problem))
                     continue
-                assert isinstance(item, Transaction)
-                try:
-                    hosted.node.check_tx(item, verified=True)
-                except ChainError as exc:
-                    results.append(Submission(item.hash, exc))
-                    continue
-                results.append(Submission(item.hash))
+                outcome = next(admitted)
+                results.append(Submission(item.hash, outcome if isinstance(outcome, ChainError) else None))
             if hosted.instant and any(r.accepted for r in results):
                 self._mine_pending(hosted)
         accepted = sum(r.accepted for r in results)
