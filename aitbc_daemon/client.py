@@ -36,6 +36,8 @@ from aitbc_daemon.chain.models import (
     ChainStatus,
     ChainSummary,
     DevAccounts,
+    ExportResult,
+    HistoryPage,
     MineResult,
     SearchResult,
     SubmitResult,
@@ -283,6 +285,17 @@ class Client(_Protocol):
 
     def account(self, chain: str, address: str) -> AccountInfo:
         return self._call(AccountInfo, "GET", _chain_path(chain, "accounts/" + quote(address, safe="")))
+
+    def history(self, chain: str, address: str, *, limit: int = 50, before: int | None = None) -> HistoryPage:
+        params = {"limit": limit, **({"before": before} if before else {})}
+        path = _chain_path(chain, f"accounts/{quote(address, safe='')}/history")
+        return self._decode(HistoryPage, self.request("GET", path, params=params))
+
+    def export_chain(self, chain: str, path: str) -> ExportResult:
+        return self._call(ExportResult, "POST", _chain_path(chain, "export"), {"path": path})
+
+    def import_chain(self, path: str) -> ChainSummary:
+        return self._call(ChainSummary, "POST", "/v1/chains/import", {"path": path})
 
     def search(self, chain: str, text: str) -> SearchResult:
         return self._decode(SearchResult, self.request("GET", _chain_path(chain, "search"), params={"q": text}))

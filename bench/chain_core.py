@@ -5,9 +5,11 @@ Prints:
   (which also derives the sender address from the public key);
 - `check_tx` (parse-free admission: verify + payload + nonce/balance + mempool + SQLite row) per second;
 - `finalize_block` + `commit` per second for blocks of pre-verified transfers
-  (the transactions sit in the node's mempool, so their signatures are not checked again).
+  (the transactions sit in the node's mempool, so their signatures are not checked again);
+- admission of pre-verified transfers from many accounts (default 10,000 from 100):
+  one `check_txs` batch (one SQLite write) against one `check_tx` (one write) each.
 
-    .venv/bin/python bench/chain_core.py [--txs 1000] [--blocks 5]
+    .venv/bin/python bench/chain_core.py [--txs 1000] [--blocks 5] [--admit 10000] [--accounts 100]
 """
 
 from __future__ import annotations
@@ -50,11 +52,47 @@ def make_transfers(
     return txs
 
 
+def bench_admission(count: int, accounts: int) -> None:
+    """check_txs (one batch, one write) vs check_tx (one write each), pre-verified, fresh nodes."""
+    genesis = devnet_genesis(accounts=accounts)
+    keys = devnet_signing_keys(accounts)
+    txs = make_transfers(keys, genesis.chain_id, count, 0)
+    for tx in txs:
+        verify_transaction(tx, genesis.chain_id)  # pre-verified, as the service's thread pool does
+    timings = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ("check_tx", "check_txs"):
+            node = ChainNode.open(
+                Path(tmp) / f"{name}.sqlite",
+                genesis,
+                mempool_max_txs=count,
+                max_nonce_gap=count,
+            )
+            begun = time.perf_counter()
+            if name == "check_txs":
+                outcomes = node.check_txs(txs, verified=True)
+                assert all(not isinstance(o, Exception) for o in outcomes)
+            else:
+                for tx in txs:
+                    node.check_tx(tx, verified=True)
+            timings[name] = time.perf_counter() - begun
+            assert len(node.mempool) == count
+            node.close()
+    label = f"{count:,} pre-verified transfers from {accounts} accounts"
+    print(f"check_tx  one by one, {label}: {rate(count, timings['check_tx'])}")
+    print(f"check_txs one batch,  {label}: {rate(count, timings['check_txs'])}")
+    print(f"check_txs speed-up: {timings['check_tx'] / timings['check_txs']:.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--txs", type=int, default=1000, help="transfers per block")
     parser.add_argument("--blocks", type=int, default=5)
+    parser.add_argument("--admit", type=int, default=10_000, help="transfers to admit (0: skip)")
+    parser.add_argument("--accounts", type=int, default=100, help="senders of those transfers")
     args = parser.parse_args()
+    if args.admit:
+        bench_admission(args.admit, args.accounts)
     genesis = devnet_genesis()
     keys = devnet_signing_keys()
     per_sender = -(-args.txs // len(keys))

@@ -93,6 +93,22 @@ def follow(
     emit(followed, f"following {followed.chain_id} from {url} (local height {followed.height})")
 
 
+@app.command("export")
+def export_(file: Annotated[Path, typer.Argument(help="Archive to write (JSON lines).")]) -> None:
+    """Write the whole chain (--chain) to one archive file."""
+    with state().client() as client:
+        result = client.export_chain(current_chain(), str(file.resolve()))
+    emit(result, f"exported {result.chain_id} up to height {result.height} to {result.path}")
+
+
+@app.command("import")
+def import_(file: Annotated[Path, typer.Argument(help="Archive from 'aitbc chain export'.", exists=True, dir_okay=False)]) -> None:
+    """Host a chain from an archive, replaying and verifying every block first."""
+    with state().client() as client:
+        imported = client.import_chain(str(file.resolve()))
+    emit(imported, f"imported {imported.chain_id} at height {imported.height}")
+
+
 @app.command("dev-accounts")
 def dev_accounts() -> None:
     """The devnet's pre-funded accounts and their UNSAFE private keys (like anvil's)."""

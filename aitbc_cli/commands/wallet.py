@@ -234,6 +234,38 @@ def send(
 
 
 @app.command()
+def history(
+    name: Name,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500, help="How many transactions.")] = 20,
+    before: Annotated[int | None, typer.Option("--before", help="Page cursor from a previous answer.")] = None,
+) -> None:
+    """A wallet's transactions on the chain (--chain), newest first, pending ones on top."""
+    current = state()
+    with current.client() as client:
+        address_ = client.wallet(name).address
+        page = client.history(current.settings.chain, address_, limit=limit, before=before)
+
+    def render(console: Any) -> None:
+        if not page.transactions:
+            console.print(f"no transactions for {name} on {current.settings.chain}")
+            return
+        rows = []
+        for entry in page.transactions:
+            tx = entry["transaction"]
+            payload = tx["payload"]
+            direction = "out" if tx["sender"] == address_ else "in"
+            counterpart = payload.get("to", "-") if direction == "out" else tx["sender"]
+            amount = shown(payload["amount"]) if isinstance(payload.get("amount"), int) else "-"
+            rows.append((entry["height"] or "-", entry["status"], tx["type"], direction, amount, counterpart,
+                         entry["hash"][:16]))
+        console.print(table(["height", "status", "type", "dir", "amount", "counterpart", "tx"], rows))
+        if page.next_before:
+            console.print(f"more: aitbc wallet history {name} --before {page.next_before}")
+
+    emit(page, render)
+
+
+@app.command()
 def faucet(
     name: Name,
     amount: Annotated[str, typer.Option("--amount", help="AIT to receive.")] = "100",

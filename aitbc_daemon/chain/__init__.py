@@ -11,7 +11,8 @@ Modules, each with one job (the pure core has no HTTP, CLI or daemon wiring):
 - `genesis`: chain parameters, allocations, the deterministic devnet.
 - `block`: headers, merkle root, block signatures.
 - `mempool`: admission, ordering, eviction.
-- `store`: the per-chain SQLite file.
+- `store`: the per-chain SQLite file (block log, state, mempool, account history).
+- `archive`: export the block log to one file; import it by full replay.
 - `node`: the ABCI-shaped state machine over all of the above.
 - `errors`: typed refusals with stable codes.
 """

@@ -165,3 +165,26 @@ class SyncAnswer(ApiModel):
 
     height: int
     blocks: list[dict[str, Any]]
+
+
+@dataclass
+class ArchivePath(ApiModel):
+    """An absolute path on this machine: the daemon runs as the same user as its CLI."""
+
+    path: Annotated[str, MaxLen(4096)]
+
+
+@dataclass
+class ExportResult(ApiModel):
+    chain_id: str
+    path: str
+    height: int
+    head_hash: str
+    app_hash: str
+
+
+@dataclass
+class HistoryPage(ApiModel):
+    address: str
+    transactions: list[dict[str, Any]]
+    next_before: int | None

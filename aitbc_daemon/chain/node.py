@@ -217,9 +217,7 @@ class ChainNode:
         savepoint = self.mempool.savepoint()
         try:
             admission = self.mempool.add(tx, self._state, verified=verified)
-            self.store.add_mempool_tx(
-                tx, arrival=admission.arrival, replaces=_displaced(admission)
-            )
+            self.store.add_mempool_tx(tx, arrival=admission.arrival, replaces=_displaced(admission))
         except BaseException:
             self.mempool.rollback(savepoint)
             raise
@@ -474,7 +472,9 @@ class ChainNode:
             status = STATUS_INCLUDED if stored.status == TX_OK else STATUS_FAILED
             entries.append(
                 {
-                    **TxStatus(stored.tx, status, stored.height, stored.reason, stored.code).to_dict(),
+                    **TxStatus(
+                        stored.tx, status, stored.height, stored.reason, stored.code
+                    ).to_dict(),
                     "position": stored.position,
                     "id": stored.id,
                 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -24,7 +25,10 @@ from aitbc_daemon.chain.models import (
     DevAccount,
     DevAccounts,
     FaucetRequest,
+    ArchivePath,
+    ExportResult,
     FollowRequest,
+    HistoryPage,
     MineRequest,
     MineResult,
     SearchResult,
@@ -79,6 +83,41 @@ async def follow_chain(body: FollowRequest, runtime: Annotated[DaemonRuntime, De
     hosted = await asyncio.to_thread(runtime.chains.follow, body.url, body.token, body.chain)
     runtime.start_task(follow_forever(runtime.chains, body.chain), name=f"follow:{body.chain}")
     return _summary(runtime.chains, hosted)
+
+
+@router.post("/import", status_code=201)
+def import_archive(body: ArchivePath, chains: Chains) -> ChainSummary:
+    """Host a chain from an archive; every block is replayed and verified before it is hosted."""
+    return _summary(chains, chains.import_archive(_absolute(body.path)))
+
+
+@router.post("/{chain}/export")
+def export_archive(chain: str, body: ArchivePath, chains: Chains) -> ExportResult:
+    header = chains.export(chain, _absolute(body.path))
+    return ExportResult(chain, body.path, header.height, header.head_hash, header.app_hash)
+
+
+def _absolute(path: str) -> Path:
+    if not Path(path).is_absolute():
+        raise AitbcError(f"archive path {path!r} must be absolute", code="invalid_path")
+    return Path(path)
+
+
+@router.get("/{chain}/accounts/{address}/history")
+def account_history(
+    chain: str,
+    address: str,
+    chains: Chains,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> HistoryPage:
+    """An address's transactions, newest first (its pending ones lead the first page)."""
+    hosted = chains.get(chain)
+    with hosted.lock:
+        entries = hosted.node.history(address, limit, before)
+    committed = [e for e in entries if e["id"] is not None]
+    next_before = committed[-1]["id"] if len(committed) == limit else None
+    return HistoryPage(address, entries, next_before)
 
 
 @router.get("/{chain}/genesis")
@@ -234,6 +273,14 @@ def search(
             status = node.transaction(text)
             if status is not None:
                 return SearchResult("tx", status.to_dict())
+        elif len(text) >= 6 and all(c in "0123456789abcdef" for c in text):
+            matches = node.store.find_by_hash_prefix(text, limit=10)
+            if len(matches) == 1:
+                match = matches[0]
+                return SearchResult(match.kind, {"hash": match.hash, "height": match.height})
+            if matches:
+                listed = [{"kind": m.kind, "hash": m.hash, "height": m.height} for m in matches]
+                return SearchResult("matches", {"prefix": text, "matches": listed})
     raise NotFound(f"nothing on {chain} matches {q!r}", code="no_match")
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
+from aitbc_daemon.chain.archive import ArchiveHeader, export_chain, import_chain, read_archive_genesis
 from aitbc_daemon.chain.block import Block, block_from_dict
 from aitbc_daemon.chain.errors import ChainError
 from aitbc_daemon.chain.follower import FollowTarget, Upstream
@@ -201,6 +202,37 @@ class ChainService:
                 "follow it from a fresh AITBC_HOME",
                 code="chain_not_empty",
             )
+
+    def export(self, chain_id: str, path: Path) -> ArchiveHeader:
+        """Write the whole chain to `path` (an archive that `import_archive` verifies block by block)."""
+        hosted = self.get(chain_id)
+        with hosted.lock:  # the store's connection is shared: one user at a time
+            return export_chain(hosted.node, path)
+
+    def import_archive(self, path: Path) -> HostedChain:
+        """Host a chain rebuilt from an archive; every block is replayed and verified first."""
+        genesis = read_archive_genesis(path)
+        directory = self.chains_dir / genesis.chain_id
+        existing = self.chains.get(genesis.chain_id)
+        if existing is not None:
+            if existing.node.height or existing.upstream is not None:
+                raise Conflict(f"chain {genesis.chain_id!r} is already hosted here", code="chain_exists")
+            self._check_replaceable(existing, genesis)  # an untouched copy of the same genesis gives way
+            with existing.lock:
+                existing.node.close()
+                for leftover in directory.glob(CHAIN_DB + "*"):
+                    leftover.unlink()
+        try:
+            import_chain(path, directory / CHAIN_DB, expected_genesis=genesis)
+        except ChainError:
+            if existing is not None:  # put the empty chain back as it was
+                self.chains[genesis.chain_id] = self._open(directory, existing.node.genesis)
+            raise
+        save_genesis(genesis, directory / GENESIS_FILE)
+        hosted = self._open(directory, genesis)
+        self.chains[genesis.chain_id] = hosted
+        self.bus.publish("chain.imported", {"chain": genesis.chain_id, "height": hosted.node.height})
+        return hosted
 
     def sync_once(self, chain_id: str) -> int:
         """Fetch, verify, re-execute and commit the next blocks from upstream; how many were applied."""

@@ -3,9 +3,10 @@
 One file per chain, WAL mode (readers never block the writer). `blocks` and
 `transactions` are append-only; their only random-key indexes are the block
 hash and the transaction hash (lookups by hash are index hits), the others
-grow in order. The state tables hold the *current* state only (accounts,
-escrows, module kv), because history can always be rebuilt by replaying the
-block log from genesis.
+grow in order (hash prefix search is a range query on those hash indexes).
+The state tables hold the *current* state only (accounts, escrows, module
+kv), because past states can always be rebuilt by replaying the block log
+from genesis.
 
 A block, its transactions, its state changes and the removal of its
 transactions from the persisted mempool are written in ONE SQLite
@@ -18,7 +19,7 @@ lacks too, so state and log still agree.
 like the block log and written in the block's transaction: one row for each
 address a transaction touches (its sender and the addresses its payload
 names, see `txtypes.touched_addresses`). Its primary key (address, tx_id),
-WITHOUT ROWID, makes "the latest N of A before cursor C" one index range
+WITHOUT ROWID (the key is the whole row: no second b-tree), makes "the latest N of A before cursor C" one index range
 scan; `transactions.id` is assigned in height/position order, so it is the
 cursor. Files created before this table existed get it empty at open (no
 backfill): history then starts at the height in meta `account_txs_since`.
@@ -125,6 +126,9 @@ class ChainStore:
             store = cls(path, conn, genesis)
             store._create_schema()
             store._check_or_write_genesis()
+        except sqlite3.OperationalError as exc:  # locked, full, I/O: the file may be fine
+            conn.close()
+            raise _storage_error(path, exc) from None
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise CorruptStore(
@@ -314,27 +318,34 @@ class ChainStore:
             (m, k, canonical_json(v).decode()) for (m, k), v in state.kv.items() if v is not None
         ]
         kv_deletes = [(m, k) for (m, k), v in state.kv.items() if v is None]
+        tx_rows = [
+            (tx.hash, height, i, tx.sender, tx.encoded.decode(), r.status, r.reason, r.code)
+            for i, (tx, r) in enumerate(zip(block.transactions, results, strict=True))
+        ]
+        history_rows = [
+            (address, i)
+            for i, tx in enumerate(block.transactions)
+            for address in touched_addresses(tx)
+        ]
         with self._write() as conn:
             # Ids are given, not left to SQLite, so the history rows can name them in bulk.
-            first_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM transactions").fetchone()[0]
-            tx_rows = []
-            history_rows = []
-            for i, (tx, r) in enumerate(zip(block.transactions, results, strict=True)):
-                tx_id = first_id + i
-                tx_rows.append(
-                    (tx_id, tx.hash, height, i, tx.sender, tx.encoded.decode(), r.status, r.reason, r.code)
-                )
-                history_rows.extend((address, tx_id) for address in touched_addresses(tx))
+            (first_id,) = conn.execute(
+                "SELECT COALESCE(MAX(id), 0) + 1 FROM transactions"
+            ).fetchone()
             conn.execute(
                 "INSERT INTO blocks(height, hash, header) VALUES (?, ?, ?)",
                 (height, block.hash, block.header.encoded.decode()),
             )
             conn.executemany(
-                "INSERT INTO transactions(id, hash, height, position, sender, body, status, reason, code) "
+                "INSERT INTO transactions"
+                "(id, hash, height, position, sender, body, status, reason, code) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                tx_rows,
+                [(first_id + row[2], *row) for row in tx_rows],
             )
-            conn.executemany("INSERT INTO account_txs(address, tx_id) VALUES (?, ?)", history_rows)
+            conn.executemany(
+                "INSERT INTO account_txs(address, tx_id) VALUES (?, ?)",
+                [(address, first_id + i) for address, i in history_rows],
+            )
             conn.executemany(
                 "INSERT INTO accounts(address, balance, nonce) VALUES (?, ?, ?) "
                 "ON CONFLICT(address) DO UPDATE SET balance = excluded.balance, nonce = excluded.nonce",
@@ -349,7 +360,7 @@ class ChainStore:
                 "INSERT OR REPLACE INTO module_kv(module, key, value) VALUES (?, ?, ?)", kv_puts
             )
             conn.executemany("DELETE FROM module_kv WHERE module = ? AND key = ?", kv_deletes)
-            conn.executemany("DELETE FROM mempool WHERE hash = ?", [(r[1],) for r in tx_rows])
+            conn.executemany("DELETE FROM mempool WHERE hash = ?", [(r[0],) for r in tx_rows])
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -448,8 +459,10 @@ class ChainStore:
         long enough that a match list stays small. Each table answers with a
         range query `hash >= prefix AND hash < upper` on its unique hash index.
         """
-        if not isinstance(prefix, str) or not (MIN_PREFIX_CHARS <= len(prefix) <= 64) or any(
-            c not in _HEX_DIGITS for c in prefix
+        if (
+            not isinstance(prefix, str)
+            or not (MIN_PREFIX_CHARS <= len(prefix) <= 64)
+            or any(c not in _HEX_DIGITS for c in prefix)
         ):
             raise InvalidQuery(
                 f"a hash prefix is {MIN_PREFIX_CHARS} to 64 characters of lower-case hex"

@@ -174,3 +174,35 @@ def test_reap_keeps_nonce_order_and_prefers_fees(
     # Everything executable is taken when the limit allows.
     executable = sum(pool.pending_nonce(a, view) for a in ADDRESSES[1:5])
     assert len(reaped) == min(limit, executable)
+
+
+def test_rollback_to_savepoint_restores_replaced_and_evicted() -> None:
+    pool = Mempool(CHAIN_ID, max_txs=3)
+    view = state()
+    originals = [signed(KEYS[1], 0, fee=5), signed(KEYS[1], 1, fee=6), signed(KEYS[2], 0, fee=7)]
+    for tx in originals:
+        pool.add(tx, view)
+    before = [(tx.hash, pool.pending_nonce(tx.sender, view)) for tx in pool.transactions()]
+    savepoint = pool.savepoint()
+    replacement = pool.add(signed(KEYS[2], 0, fee=30), view)
+    evicting = pool.add(signed(KEYS[3], 0, fee=20), view)
+    assert replacement.replaced == originals[2].hash and evicting.evicted == (originals[1].hash,)
+    pool.rollback(savepoint)
+    assert [(tx.hash, pool.pending_nonce(tx.sender, view)) for tx in pool.transactions()] == before
+    # Arrival numbers continue from where they were: the next admission is the 4th.
+    assert pool.add(signed(KEYS[4], 0, fee=50), view).arrival == 4
+    with pytest.raises(RuntimeError):
+        pool.rollback(savepoint)  # already closed
+
+
+def test_release_keeps_changes_and_stops_journaling() -> None:
+    pool = Mempool(CHAIN_ID)
+    view = state()
+    savepoint = pool.savepoint()
+    tx = signed(KEYS[1], 0)
+    pool.add(tx, view)
+    pool.release(savepoint)
+    assert pool.contains(tx.hash) and savepoint.journal == [(True, savepoint.journal[0][1])]
+    pool.remove([tx.hash])
+    assert len(savepoint.journal) == 1  # nothing journaled after release
+    assert pool.pending_of(ADDRESSES[1]) == []
