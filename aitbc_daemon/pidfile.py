@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from aitbc_daemon.atomic_files import write_atomically
 from aitbc_daemon.config import Paths
 
 
@@ -68,7 +69,7 @@ class DaemonLock:
             os.close(fd)
             raise AlreadyRunning(read_pid(paths.pidfile), paths) from None
         stale = read_pid(paths.pidfile)
-        _write_atomically(paths.pidfile, f"{os.getpid()}\n")
+        write_atomically(paths.pidfile, f"{os.getpid()}\n".encode())
         return cls(paths, fd, stale_pid=stale)
 
     def release(self) -> None:
@@ -76,12 +77,3 @@ class DaemonLock:
             self.paths.pidfile.unlink(missing_ok=True)
         fcntl.flock(self.fd, fcntl.LOCK_UN)
         os.close(self.fd)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

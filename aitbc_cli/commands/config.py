@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 import typer
 
 from aitbc_cli.output import CliError, emit, key_value_table, state, table
+from aitbc_daemon.atomic_files import write_atomically
 from aitbc_daemon.config import config_template
 
 app = typer.Typer(help="Show and initialise settings (config.toml, AITBC_* env).", no_args_is_help=True)
@@ -56,9 +56,7 @@ def init(force: Annotated[bool, typer.Option("--force", help="Overwrite an exist
     if path.exists() and not force:
         raise CliError(f"{path} already exists; pass --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(config_template())
-    os.replace(tmp, path)
+    write_atomically(path, config_template().encode(), mode=0o644)
     emit({"config_file": str(path)}, f"wrote {path}")
 
 

@@ -1,8 +1,8 @@
 """`aitbc quickstart`: from nothing to a running node in one command.
 
-It grows with the product: today it starts the daemon (or finds it running)
-and shows its status; later steps (a wallet, devnet funds, a first job) join
-as their domains land.
+It grows with the product: today it starts the daemon (or finds it running),
+shows its status and the devnet it hosts, and says how to get a funded wallet;
+later steps (a first job, the miner) join as their domains land.
 """
 
 from __future__ import annotations
@@ -36,10 +36,13 @@ def quickstart() -> None:
         started = True
     with current.client() as client:
         status = client.status()
+        chain = client.chain_status(settings.chain)
     next_steps = {
-        "status": "aitbc daemon status",
+        "wallet": "aitbc wallet create alice && aitbc wallet faucet alice",
+        "send": "aitbc wallet send ADDRESS 1.5 --from alice",
+        "explore": "aitbc chain status; aitbc explorer block latest",
+        "dev keys": "aitbc chain dev-accounts",
         "logs": "aitbc daemon logs -f",
-        "events": "aitbc daemon events",
         "stop": "aitbc daemon stop",
     }
 
@@ -48,10 +51,15 @@ def quickstart() -> None:
         console.print(f"[bold green]✓[/] {headline} (pid {status.pid}, version {status.version})")
         console.print(
             key_value_table(
-                [("socket", status.socket), ("data", status.data_dir), ("log", status.log_file)]
+                [
+                    ("socket", status.socket),
+                    ("chain", f"{chain.chain_id} at height {chain.height} ({chain.mining} mining)"),
+                    ("data", status.data_dir),
+                    ("log", status.log_file),
+                ]
             )
         )
         console.print("\nnext:")
         console.print(key_value_table((f"  {what}", command) for what, command in next_steps.items()))
 
-    emit({"started": started, "status": status, "next": next_steps}, render)
+    emit({"started": started, "status": status, "chain": chain, "next": next_steps}, render)

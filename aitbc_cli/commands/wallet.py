@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +19,7 @@ from aitbc_cli.secrets_input import (
     read_password,
     read_secret_file,
 )
+from aitbc_daemon.atomic_files import write_atomically
 
 app = typer.Typer(help="Create, import, back up and unlock wallets (keys stay in the daemon).", no_args_is_help=True)
 
@@ -141,7 +141,7 @@ def export(
         exported = client.export_wallet(name, password, backup_password=backup_password, private_key=private_key)
     if output is not None:
         document = asdict(exported)
-        _write_private(output, json.dumps(document, indent=2) + "\n")
+        write_atomically(output, (json.dumps(document, indent=2) + "\n").encode())  # 0600
         emit({"name": exported.name, "address": exported.address, "file": str(output)},
              f"wrote {'the private key' if private_key else 'an encrypted backup'} of {name} to {output}")
         return
@@ -296,14 +296,3 @@ def _unlock_state(seconds: float | None) -> str:
         return "locked"
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read, atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from aitbc_daemon.atomic_files import fsync_directory
 from aitbc_daemon.chain.block import Block, block_from_dict
 from aitbc_daemon.chain.encoding import canonical_json, parse_json_strict
 from aitbc_daemon.chain.errors import (
@@ -108,7 +109,7 @@ def export_chain(source: ChainStore | ChainNode, path: Path) -> ArchiveHeader:
     except BaseException:
         _unlink(Path(temp_name))
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
     return header
 
 
@@ -310,7 +311,7 @@ def _publish(building: Path, target: Path) -> None:
             ) from None
         os.replace(building, target)
     _unlink(building)
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -332,15 +333,3 @@ def _unlink(path: Path) -> None:
         pass
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename or link durable (the directory entry is what changed)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

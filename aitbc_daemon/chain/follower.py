@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from aitbc_daemon.atomic_files import write_atomically
 from aitbc_daemon.errors import AitbcError
 
 if TYPE_CHECKING:
@@ -47,14 +47,7 @@ class FollowTarget:
     token: str
 
     def save(self, directory: Path) -> None:
-        path = directory / FOLLOW_FILE
-        tmp = path.with_name(f".{FOLLOW_FILE}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"url": self.url, "token": self.token}, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        write_atomically(directory / FOLLOW_FILE, json.dumps({"url": self.url, "token": self.token}).encode())
 
     @classmethod
     def load(cls, directory: Path) -> FollowTarget | None:

@@ -28,7 +28,12 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
-from aitbc_daemon.chain.archive import ArchiveHeader, export_chain, import_chain, read_archive_genesis
+from aitbc_daemon.chain.archive import (
+    ArchiveHeader,
+    export_chain,
+    import_chain,
+    read_archive_genesis,
+)
 from aitbc_daemon.chain.block import Block, block_from_dict
 from aitbc_daemon.chain.errors import ChainError
 from aitbc_daemon.chain.follower import FollowTarget, Upstream

@@ -41,8 +41,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlite_utils
-
 from aitbc_daemon.chain.block import (
     Block,
     BlockHeader,
@@ -66,6 +64,7 @@ from aitbc_daemon.chain.state_hash import app_hash
 from aitbc_daemon.chain.transitions import TxResult
 from aitbc_daemon.chain.tx import Transaction, transaction_from_bytes
 from aitbc_daemon.chain.txtypes import touched_addresses
+from aitbc_daemon.sqlite_db import sqlite_utils
 
 SCHEMA_VERSION = 1
 VERIFY_RECENT_BLOCKS = 64

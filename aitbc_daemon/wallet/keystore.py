@@ -30,6 +30,7 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
+from aitbc_daemon.atomic_files import fsync_directory
 from aitbc_daemon.wallet import mnemonic_keys
 from aitbc_daemon.wallet.errors import (
     CorruptKeystore,
@@ -308,7 +309,7 @@ class Keystore:
                 path.unlink()
             except FileNotFoundError:
                 raise WalletNotFound(name) from None
-            _fsync_directory(self.directory)
+            fsync_directory(self.directory)
         return info
 
     # -- unlocking and signing --------------------------------------------------------
@@ -416,7 +417,7 @@ class Keystore:
                 os.replace(temp, path)
             else:
                 _link_no_clobber(temp, path)
-            _fsync_directory(self.directory)
+            fsync_directory(self.directory)
         except FileExistsError:
             raise WalletExists(path.name.removesuffix(FILE_SUFFIX)) from None
         finally:
@@ -439,20 +440,6 @@ def _link_no_clobber(source: Path, target: Path) -> None:
         if target.exists():
             raise FileExistsError(errno.EEXIST, "exists", str(target)) from None
         os.replace(source, target)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make a rename or unlink in `directory` durable (no-op where unsupported)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def parse_private_key(private_key: str | bytes) -> bytes:

@@ -75,7 +75,9 @@ def test_shell_completion(aitbc_home):
     result = aitbc(aitbc_home, env=env)
     assert result.returncode == 0
     assert set(result.stdout.split()) == {"start", "stop", "status"}
-    script = aitbc(aitbc_home, "--show-completion", "bash")
+    # Typer detects the user's shell from the process tree; name it instead, as a user can.
+    no_detection = home_env(aitbc_home, _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1")
+    script = aitbc(aitbc_home, "--show-completion", "bash", env=no_detection)
     assert "_AITBC_COMPLETE" in script.stdout
 
 
