@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from aitbc_daemon.chain.block import Block
 from aitbc_daemon.chain.follower import follow_forever
 from aitbc_daemon.chain.genesis import devnet_signing_keys, genesis_from_dict
 from aitbc_daemon.chain.models import (
@@ -233,7 +234,7 @@ def get_block(chain: str, ref: str, chains: Chains) -> BlockInfo:
     return BlockInfo(hash=block.hash, **block.to_dict())
 
 
-def _find_block(hosted: HostedChain, ref: str):  # type: ignore[no-untyped-def]
+def _find_block(hosted: HostedChain, ref: str) -> Block | None:
     node = hosted.node
     if ref == "latest":
         return node.block(height=node.height) if node.height else None

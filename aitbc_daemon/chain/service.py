@@ -131,9 +131,8 @@ class ChainService:
         self.bus = bus
         self.block_time = block_time
         self.chains: dict[str, HostedChain] = {}
-        self._verifier = ThreadPoolExecutor(
-            max_workers=os.cpu_count() or 1, thread_name_prefix="verify"
-        )
+        self._verify_workers = os.cpu_count() or 1
+        self._verifier = ThreadPoolExecutor(self._verify_workers, thread_name_prefix="verify")
 
     # --- opening and creating ----------------------------------------------------------------
 
@@ -339,8 +338,7 @@ class ChainService:
     ) -> list[ChainError | None]:
         """Signature and chain-id checks for every transaction, spread over the verifier threads."""
         transactions = [item for item in parsed if isinstance(item, Transaction)]
-        workers = self._verifier._max_workers  # noqa: SLF001 - the pool's own size decides the split
-        size = max(1, -(-len(transactions) // workers))
+        size = max(1, -(-len(transactions) // self._verify_workers))
         chunks = [transactions[i : i + size] for i in range(0, len(transactions), size)]
         verdicts: dict[int, ChainError | None] = {}
         for chunk, outcome in zip(
