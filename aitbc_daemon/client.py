@@ -258,8 +258,9 @@ class Client(_Protocol):
     def chains(self) -> ChainList:
         return self._call(ChainList, "GET", "/v1/chains")
 
-    def create_chain(self, genesis: dict[str, Any]) -> ChainSummary:
-        return self._call(ChainSummary, "POST", "/v1/chains", {"genesis": genesis})
+    def create_chain(self, genesis: dict[str, Any], authority_key: str | None = None) -> ChainSummary:
+        body = {"genesis": genesis, "authority_key": authority_key}
+        return self._call(ChainSummary, "POST", "/v1/chains", body)
 
     def follow_chain(self, url: str, token: str, chain: str) -> ChainSummary:
         return self._call(ChainSummary, "POST", "/v1/chains/follow", {"url": url, "token": token, "chain": chain})

@@ -64,8 +64,12 @@ def list_() -> None:
 def create(
     name: Annotated[str, typer.Argument(help="Chain id; must match the genesis file's chain_id.")],
     genesis: Annotated[Path, typer.Option("--genesis", help="Genesis JSON file.", exists=True, dir_okay=False)],
+    authority_key_file: Annotated[
+        Path | None,
+        typer.Option("--authority-key-file", help="Hex private key of one of the genesis authorities: this daemon then proposes blocks."),
+    ] = None,
 ) -> None:
-    """Host a new chain from a genesis file."""
+    """Host a new chain from a genesis file (see docs/chains.md for its format)."""
     try:
         document = json.loads(genesis.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -73,8 +77,9 @@ def create(
     if not isinstance(document, dict) or document.get("chain_id") != name:
         raise CliError(f"{genesis} is for chain {document.get('chain_id')!r}, not {name!r}"
                        if isinstance(document, dict) else f"{genesis} is not a genesis object")
+    authority_key = read_secret_file(authority_key_file) if authority_key_file else None
     with state().client() as client:
-        created = client.create_chain(document)
+        created = client.create_chain(document, authority_key)
     emit(created, f"created chain {created.chain_id} ({created.mining})")
 
 

@@ -50,7 +50,10 @@ class ChainStatus(ApiModel):
 
 @dataclass
 class CreateChain(ApiModel):
+    """A genesis, and optionally the hex ed25519 key of one of its authorities (then this daemon proposes)."""
+
     genesis: dict[str, Any]
+    authority_key: Annotated[str, MaxLen(64)] | None = None
 
 
 @dataclass

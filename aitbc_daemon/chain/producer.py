@@ -21,13 +21,16 @@ log = logging.getLogger("aitbc.chain")
 
 def background_jobs(chains: ChainService) -> list[tuple[str, Coroutine[Any, Any, None]]]:
     """(name, coroutine) for each chain that needs one: interval producers and followers."""
-    jobs: list[tuple[str, Coroutine[Any, Any, None]]] = []
-    for chain_id, hosted in chains.chains.items():
-        if hosted.upstream is not None:
-            jobs.append((f"follow:{chain_id}", follow_forever(chains, chain_id)))
-        elif not hosted.instant and hosted.can_propose():
-            jobs.append((f"produce:{chain_id}", _produce_every(chains, chain_id, chains.interval(hosted))))
-    return jobs
+    return [job for chain_id in chains.chains if (job := background_job(chains, chain_id)) is not None]
+
+
+def background_job(chains: ChainService, chain_id: str) -> tuple[str, Coroutine[Any, Any, None]] | None:
+    hosted = chains.get(chain_id)
+    if hosted.upstream is not None:
+        return f"follow:{chain_id}", follow_forever(chains, chain_id)
+    if not hosted.instant and hosted.can_propose():
+        return f"produce:{chain_id}", _produce_every(chains, chain_id, chains.interval(hosted))
+    return None
 
 
 async def _produce_every(chains: ChainService, chain_id: str, interval: float) -> None:

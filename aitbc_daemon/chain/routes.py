@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from nacl.signing import SigningKey
 
 from aitbc_daemon.chain.block import Block
-from aitbc_daemon.chain.follower import follow_forever
+from aitbc_daemon.chain.producer import background_job
 from aitbc_daemon.chain.genesis import devnet_signing_keys, genesis_from_dict
 from aitbc_daemon.chain.models import (
     AccountInfo,
@@ -42,6 +43,7 @@ from aitbc_daemon.chain.service import ChainService, HostedChain, Submission
 from aitbc_daemon.errors import AitbcError, NotFound
 from aitbc_daemon.runtime import DaemonRuntime, get_runtime
 from aitbc_daemon.wallet import service as wallet_service
+from aitbc_daemon.wallet.keystore import parse_private_key
 from aitbc_daemon.wallet.addresses import address_from_public_key
 from aitbc_daemon.wallet.models import TransferResult
 
@@ -74,15 +76,27 @@ def list_chains(chains: Chains) -> ChainList:
 
 
 @router.post("", status_code=201)
-def create_chain(body: CreateChain, chains: Chains) -> ChainSummary:
-    return _summary(chains, chains.create(genesis_from_dict(body.genesis)))
+async def create_chain(body: CreateChain, runtime: Annotated[DaemonRuntime, Depends(get_runtime)]) -> ChainSummary:
+    genesis = genesis_from_dict(body.genesis)
+    key = SigningKey(parse_private_key(body.authority_key)) if body.authority_key else None
+    hosted = await asyncio.to_thread(runtime.chains.create, genesis, key)
+    _start_background_job(runtime, genesis.chain_id)
+    return _summary(runtime.chains, hosted)
+
+
+def _start_background_job(runtime: DaemonRuntime, chain_id: str) -> None:
+    """Interval production or following, for a chain added while the daemon runs."""
+    job = background_job(runtime.chains, chain_id)
+    if job is not None:
+        name, coroutine = job
+        runtime.start_task(coroutine, name=name)
 
 
 @router.post("/follow", status_code=201)
 async def follow_chain(body: FollowRequest, runtime: Annotated[DaemonRuntime, Depends(get_runtime)]) -> ChainSummary:
     """Follow a chain of another daemon: verify and re-execute its blocks, forward submissions to it."""
     hosted = await asyncio.to_thread(runtime.chains.follow, body.url, body.token, body.chain)
-    runtime.start_task(follow_forever(runtime.chains, body.chain), name=f"follow:{body.chain}")
+    _start_background_job(runtime, body.chain)
     return _summary(runtime.chains, hosted)
 
 

@@ -48,8 +48,10 @@ from aitbc_daemon.chain.genesis import (
 )
 from aitbc_daemon.chain.node import ChainNode
 from aitbc_daemon.chain.tx import Transaction, transaction_from_dict, verify_transaction
+from aitbc_daemon.chain.validator_key import ValidatorKey
 from aitbc_daemon.errors import AitbcError, Conflict, Forbidden, NotFound
 from aitbc_daemon.events import EventBus
+from aitbc_daemon.wallet.addresses import address_from_public_key
 
 log = logging.getLogger("aitbc.chain")
 
@@ -146,10 +148,20 @@ class ChainService:
             genesis = load_genesis(directory / GENESIS_FILE)
             self.chains[genesis.chain_id] = self._open(directory, genesis)
 
-    def create(self, genesis: Genesis) -> HostedChain:
+    def create(self, genesis: Genesis, authority_key: SigningKey | None = None) -> HostedChain:
+        """Host a new chain; with `authority_key` (one of the genesis authorities) this daemon proposes."""
         if genesis.chain_id in self.chains:
             raise Conflict(f"chain {genesis.chain_id!r} already exists", code="chain_exists")
+        if authority_key is not None:
+            address = address_from_public_key(bytes(authority_key.verify_key))
+            if genesis.authority_by_address(address) is None:
+                raise AitbcError(
+                    f"the key's address {address} is not an authority of {genesis.chain_id!r}",
+                    code="not_an_authority",
+                )
         directory = self._write_genesis(genesis)
+        if authority_key is not None:
+            ValidatorKey(authority_key).save(directory)
         hosted = self._open(directory, genesis)
         self.chains[genesis.chain_id] = hosted
         self.bus.publish("chain.created", {"chain": genesis.chain_id})
@@ -165,6 +177,9 @@ class ChainService:
         target = FollowTarget.load(directory)
         # A follower never proposes, even on a devnet whose keys everyone knows.
         keys: list[SigningKey] = devnet_signing_keys() if genesis.is_devnet and target is None else []
+        validator = ValidatorKey.load(directory)
+        if validator is not None and target is None:
+            keys.append(validator.key)
         node = ChainNode.open(directory / CHAIN_DB, genesis, signing_keys=keys)
         log.info("opened chain %s at height %d (%s)", genesis.chain_id, node.height, directory)
         if target is not None:

@@ -148,3 +148,50 @@ def test_import_into_a_fresh_daemon_rebuilds_the_same_chain(cli, daemon, tmp_pat
             assert (status.head_hash, status.app_hash) == (head["head_hash"], head["app_hash"])
     finally:
         other.stop()
+
+
+def test_a_created_chain_with_its_authority_key_produces_blocks_on_its_interval(cli, daemon, tmp_path):
+    import stat
+    import time
+
+    from nacl.signing import SigningKey
+
+    from aitbc_daemon.chain.tx import sign_transaction
+    from aitbc_daemon.wallet.addresses import address_from_public_key
+
+    authority = SigningKey(b"\x21" * 32)
+    user = SigningKey(b"\x22" * 32)
+    genesis = {
+        "chain_id": "team-net",
+        "timestamp": 1_767_225_600,
+        "authorities": [bytes(authority.verify_key).hex()],
+        "allocations": {address_from_public_key(bytes(user.verify_key)): 5_000_000},
+        "block_time": 1,
+        "is_devnet": False,
+    }
+    genesis_file = tmp_path / "genesis.json"
+    genesis_file.write_text(json.dumps(genesis))
+    key_file = tmp_path / "authority.key"
+    key_file.write_text(bytes(authority).hex())
+
+    wrong_key = tmp_path / "other.key"
+    wrong_key.write_text("33" * 32)
+    refused = cli("chain", "create", "team-net", "--genesis", str(genesis_file), "--authority-key-file", str(wrong_key))
+    assert refused.exit_code == 1 and "not an authority" in refused.stderr
+
+    created = as_json(cli("chain", "create", "team-net", "--genesis", str(genesis_file),
+                          "--authority-key-file", str(key_file), "--json"))
+    assert created["mining"] == "every 1s"
+    key_path = daemon.paths.data_dir / "chains" / "team-net" / "validator_key.json"
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+
+    tx = sign_transaction(user, chain_id="team-net", type="transfer", nonce=0, fee=5,
+                          payload={"to": address_from_public_key(bytes(authority.verify_key)), "amount": 1})
+    with daemon.client() as client:
+        assert client.submit_transaction("team-net", tx.to_dict()).accepted
+        deadline = time.monotonic() + 15
+        while client.transaction("team-net", tx.hash).status != "included":
+            assert time.monotonic() < deadline, "no block within 15 s on a 1 s interval"
+            time.sleep(0.2)
+    mine = cli("--chain", "team-net", "chain", "mine")
+    assert mine.exit_code == 1 and "devnet" in mine.stderr
