@@ -12,15 +12,14 @@ refuse devnet-only controls elsewhere.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nacl.signing import SigningKey
 
+from aitbc_daemon.atomic_files import write_atomically
 from aitbc_daemon.chain.amounts import MAX_AMOUNT, UNIT, check_amount
 from aitbc_daemon.chain.encoding import canonical_json, parse_json_strict, sha256_hex
 from aitbc_daemon.chain.errors import ChainError, InvalidGenesis
@@ -161,17 +160,7 @@ def save_genesis(genesis: Genesis, path: Path) -> None:
     """Write atomically (temp file, fsync, rename): a half-written genesis must never be read."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = canonical_json(genesis.to_dict())
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data + b"\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, canonical_json(genesis.to_dict()) + b"\n", mode=0o644)
 
 
 # --- devnet --------------------------------------------------------------------------------
