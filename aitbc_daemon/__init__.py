@@ -8,3 +8,4 @@ warns when it does not.
 
 __version__ = "0.1.0"
 API_VERSION = "1"
+API_VERSION_HEADER = "x-aitbc-api"  # on every response, so clients notice a mismatch for free

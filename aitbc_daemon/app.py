@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aitbc_daemon import API_VERSION, __version__
+from aitbc_daemon import API_VERSION, API_VERSION_HEADER, __version__
 from aitbc_daemon.chain.producer import background_jobs
 from aitbc_daemon.chain.routes import router as chain_router
 from aitbc_daemon.errors import AitbcError
@@ -31,7 +31,6 @@ from aitbc_daemon.wallet.routes import router as wallet_router
 
 log = logging.getLogger("aitbc.daemon")
 
-API_VERSION_HEADER = "x-aitbc-api"
 _UNKNOWN_FIELD_ERRORS = {"extra_forbidden", "unexpected_keyword_argument"}
 _STATUS_CODES = {
     400: "bad_request",
@@ -52,8 +51,8 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         runtime.bus.bind(asyncio.get_running_loop())
-        for chain_id, job in background_jobs(runtime.chains):
-            runtime.start_task(job, name=chain_id)
+        for name, job in background_jobs(runtime.chains):
+            runtime.start_task(job, name=name)
         runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
         yield
         runtime.bus.close()

@@ -24,7 +24,7 @@ from urllib.parse import quote
 import httpx
 from httpx_sse import aconnect_sse, connect_sse
 
-from aitbc_daemon import API_VERSION
+from aitbc_daemon import API_VERSION, API_VERSION_HEADER
 from aitbc_daemon.api_model import decode
 from aitbc_daemon.chain.models import (
     AccountInfo,
@@ -62,7 +62,6 @@ from aitbc_daemon.wallet.models import (
 )
 
 BASE_URL = "http://aitbc"
-API_VERSION_HEADER = "x-aitbc-api"
 SUBSCRIBED_EVENT = "subscribed"
 ModelT = TypeVar("ModelT")
 
