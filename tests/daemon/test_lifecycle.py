@@ -220,9 +220,9 @@ def test_two_daemons_run_side_by_side_on_different_homes(daemon):
 
 
 def test_stop_lets_an_in_flight_request_finish(aitbc_home):
-    # A wallet at libsodium's MODERATE cost takes a noticeable time to derive:
+    # A wallet at a high argon2id cost takes a noticeable time to derive:
     # the request is still running when SIGTERM arrives.
-    env = home_env(aitbc_home, AITBC_KDF_OPSLIMIT="3", AITBC_KDF_MEMLIMIT_KIB="262144")
+    env = home_env(aitbc_home, AITBC_KDF_OPSLIMIT="4", AITBC_KDF_MEMLIMIT_KIB="524288")
     daemon = start_daemon(aitbc_home, env=env)
     outcome = {}
 
@@ -232,7 +232,7 @@ def test_stop_lets_an_in_flight_request_finish(aitbc_home):
 
     worker = threading.Thread(target=create)
     worker.start()
-    time.sleep(0.1)
+    time.sleep(0.3)  # the request is in, its key derivation (about a second here) is not done
     assert daemon.stop() == 0
     worker.join(10)
     assert outcome["wallet"].wallet.name == "slow"
