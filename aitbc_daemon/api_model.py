@@ -10,6 +10,9 @@ builds them with dacite and never imports pydantic, which would add about
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from types import ModuleType
 from typing import Any, ClassVar, TypeVar
 
 import dacite
@@ -30,3 +33,17 @@ def decode(model: type[ModelT], data: Any) -> ModelT:
         return dacite.from_dict(model, data, config=_DECODE)
     except (dacite.DaciteError, TypeError) as exc:
         raise ValueError(f"unexpected answer for {model.__name__}: {exc}") from None
+
+
+def lazy_module(name: str) -> ModuleType:
+    """`name`, imported on first attribute access (the importlib LazyLoader recipe)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None, name
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module

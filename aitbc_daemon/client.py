@@ -18,31 +18,14 @@ import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 from httpx_sse import aconnect_sse, connect_sse
 
 from aitbc_daemon import API_VERSION, API_VERSION_HEADER
-from aitbc_daemon.api_model import decode
-from aitbc_daemon.chain.models import (
-    AccountInfo,
-    AdvanceResult,
-    BatchResult,
-    BlockHeaders,
-    BlockInfo,
-    ChainList,
-    ChainStatus,
-    ChainSummary,
-    DevAccounts,
-    ExportResult,
-    HistoryPage,
-    MineResult,
-    SearchResult,
-    SubmitResult,
-    TxInfo,
-)
+from aitbc_daemon.api_model import decode, lazy_module
 from aitbc_daemon.system.models import (
     DaemonStatus,
     EventMessage,
@@ -51,15 +34,20 @@ from aitbc_daemon.system.models import (
     PluginList,
     VersionInfo,
 )
-from aitbc_daemon.wallet.models import (
-    CreatedWallet,
-    ExportedWallet,
-    LockResult,
-    TransferResult,
-    WalletBalance,
-    WalletList,
-    WalletOut,
-)
+
+if TYPE_CHECKING:
+    from aitbc_daemon.chain.models import (
+        AccountInfo, AdvanceResult, BatchResult, BlockHeaders, BlockInfo, ChainList, ChainStatus,
+        ChainSummary, DevAccounts, ExportResult, HistoryPage, MineResult, SearchResult, SubmitResult, TxInfo,
+    )
+    from aitbc_daemon.wallet.models import (
+        CreatedWallet, ExportedWallet, LockResult, TransferResult, WalletBalance, WalletList, WalletOut,
+    )
+
+# Domain models load on first use: `aitbc daemon status` should not pay for every
+# domain's bodies and their validators' imports (about 20 ms of CLI start-up).
+chain_models = lazy_module("aitbc_daemon.chain.models")
+wallet_models = lazy_module("aitbc_daemon.wallet.models")
 
 BASE_URL = "http://aitbc"
 SUBSCRIBED_EVENT = "subscribed"
@@ -207,110 +195,110 @@ class Client(_Protocol):
     # -- wallets ---------------------------------------------------------------
 
     def wallets(self) -> WalletList:
-        return self._call(WalletList, "GET", "/v1/wallets")
+        return self._call(wallet_models.WalletList, "GET", "/v1/wallets")
 
     def wallet(self, name: str) -> WalletOut:
-        return self._call(WalletOut, "GET", _wallet_path(name))
+        return self._call(wallet_models.WalletOut, "GET", _wallet_path(name))
 
     def create_wallet(self, name: str, password: str) -> CreatedWallet:
-        return self._call(CreatedWallet, "POST", "/v1/wallets", {"name": name, "password": password})
+        return self._call(wallet_models.CreatedWallet, "POST", "/v1/wallets", {"name": name, "password": password})
 
     def import_wallet(self, name: str, password: str, **source: Any) -> WalletOut:
         """`source`: private_key=, mnemonic= (and passphrase=), or backup= (and backup_password=)."""
-        return self._call(WalletOut, "POST", "/v1/wallets/import", {"name": name, "password": password, **source})
+        return self._call(wallet_models.WalletOut, "POST", "/v1/wallets/import", {"name": name, "password": password, **source})
 
     def delete_wallet(self, name: str) -> WalletOut | None:
         result = self.request("DELETE", _wallet_path(name))
-        return None if result is None else self._decode(WalletOut, result)
+        return None if result is None else self._decode(wallet_models.WalletOut, result)
 
     def export_wallet(
         self, name: str, password: str, *, backup_password: str | None = None, private_key: bool = False
     ) -> ExportedWallet:
         body = {"password": password, "backup_password": backup_password, "private_key": private_key}
-        return self._call(ExportedWallet, "POST", _wallet_path(name, "export"), body)
+        return self._call(wallet_models.ExportedWallet, "POST", _wallet_path(name, "export"), body)
 
     def change_wallet_password(self, name: str, old_password: str, new_password: str) -> WalletOut:
         body = {"old_password": old_password, "new_password": new_password}
-        return self._call(WalletOut, "POST", _wallet_path(name, "password"), body)
+        return self._call(wallet_models.WalletOut, "POST", _wallet_path(name, "password"), body)
 
     def unlock_wallet(self, name: str, password: str, seconds: float) -> WalletOut:
         body = {"password": password, "seconds": seconds}
-        return self._call(WalletOut, "POST", _wallet_path(name, "unlock"), body)
+        return self._call(wallet_models.WalletOut, "POST", _wallet_path(name, "unlock"), body)
 
     def lock_wallet(self, name: str) -> LockResult:
-        return self._call(LockResult, "POST", _wallet_path(name, "lock"))
+        return self._call(wallet_models.LockResult, "POST", _wallet_path(name, "lock"))
 
     def lock_all_wallets(self) -> LockResult:
-        return self._call(LockResult, "POST", "/v1/wallets/lock-all")
+        return self._call(wallet_models.LockResult, "POST", "/v1/wallets/lock-all")
 
     def wallet_balance(self, name: str, chain: str) -> WalletBalance:
-        return self._decode(WalletBalance, self.request("GET", _wallet_path(name, "balance"), params={"chain": chain}))
+        return self._decode(wallet_models.WalletBalance, self.request("GET", _wallet_path(name, "balance"), params={"chain": chain}))
 
     def send(
         self, wallet: str, *, chain: str, to: str, amount: int, fee: int = 0, password: str | None = None
     ) -> TransferResult:
         body = {"chain": chain, "to": to, "amount": amount, "fee": fee, "password": password}
-        return self._call(TransferResult, "POST", _wallet_path(wallet, "send"), body)
+        return self._call(wallet_models.TransferResult, "POST", _wallet_path(wallet, "send"), body)
 
     # -- chains and the explorer -------------------------------------------------
 
     def chains(self) -> ChainList:
-        return self._call(ChainList, "GET", "/v1/chains")
+        return self._call(chain_models.ChainList, "GET", "/v1/chains")
 
     def create_chain(self, genesis: dict[str, Any], authority_key: str | None = None) -> ChainSummary:
         body = {"genesis": genesis, "authority_key": authority_key}
-        return self._call(ChainSummary, "POST", "/v1/chains", body)
+        return self._call(chain_models.ChainSummary, "POST", "/v1/chains", body)
 
     def follow_chain(self, url: str, token: str, chain: str) -> ChainSummary:
-        return self._call(ChainSummary, "POST", "/v1/chains/follow", {"url": url, "token": token, "chain": chain})
+        return self._call(chain_models.ChainSummary, "POST", "/v1/chains/follow", {"url": url, "token": token, "chain": chain})
 
     def chain_status(self, chain: str) -> ChainStatus:
-        return self._call(ChainStatus, "GET", _chain_path(chain, "status"))
+        return self._call(chain_models.ChainStatus, "GET", _chain_path(chain, "status"))
 
     def submit_transaction(self, chain: str, tx: dict[str, Any]) -> SubmitResult:
-        return self._call(SubmitResult, "POST", _chain_path(chain, "txs"), tx)
+        return self._call(chain_models.SubmitResult, "POST", _chain_path(chain, "txs"), tx)
 
     def submit_batch(self, chain: str, txs: list[dict[str, Any]]) -> BatchResult:
-        return self._call(BatchResult, "POST", _chain_path(chain, "txs/batch"), {"transactions": txs})
+        return self._call(chain_models.BatchResult, "POST", _chain_path(chain, "txs/batch"), {"transactions": txs})
 
     def transaction(self, chain: str, tx_hash: str) -> TxInfo:
-        return self._call(TxInfo, "GET", _chain_path(chain, "txs/" + quote(tx_hash, safe="")))
+        return self._call(chain_models.TxInfo, "GET", _chain_path(chain, "txs/" + quote(tx_hash, safe="")))
 
     def block(self, chain: str, ref: str | int) -> BlockInfo:
-        return self._call(BlockInfo, "GET", _chain_path(chain, "blocks/" + quote(str(ref), safe="")))
+        return self._call(chain_models.BlockInfo, "GET", _chain_path(chain, "blocks/" + quote(str(ref), safe="")))
 
     def blocks(self, chain: str, start: int | None = None, end: int | None = None) -> BlockHeaders:
         params = {k: v for k, v in (("from", start), ("to", end)) if v is not None}
-        return self._decode(BlockHeaders, self.request("GET", _chain_path(chain, "blocks"), params=params))
+        return self._decode(chain_models.BlockHeaders, self.request("GET", _chain_path(chain, "blocks"), params=params))
 
     def account(self, chain: str, address: str) -> AccountInfo:
-        return self._call(AccountInfo, "GET", _chain_path(chain, "accounts/" + quote(address, safe="")))
+        return self._call(chain_models.AccountInfo, "GET", _chain_path(chain, "accounts/" + quote(address, safe="")))
 
     def history(self, chain: str, address: str, *, limit: int = 50, before: int | None = None) -> HistoryPage:
         params = {"limit": limit, **({"before": before} if before else {})}
         path = _chain_path(chain, f"accounts/{quote(address, safe='')}/history")
-        return self._decode(HistoryPage, self.request("GET", path, params=params))
+        return self._decode(chain_models.HistoryPage, self.request("GET", path, params=params))
 
     def export_chain(self, chain: str, path: str) -> ExportResult:
-        return self._call(ExportResult, "POST", _chain_path(chain, "export"), {"path": path})
+        return self._call(chain_models.ExportResult, "POST", _chain_path(chain, "export"), {"path": path})
 
     def import_chain(self, path: str) -> ChainSummary:
-        return self._call(ChainSummary, "POST", "/v1/chains/import", {"path": path})
+        return self._call(chain_models.ChainSummary, "POST", "/v1/chains/import", {"path": path})
 
     def search(self, chain: str, text: str) -> SearchResult:
-        return self._decode(SearchResult, self.request("GET", _chain_path(chain, "search"), params={"q": text}))
+        return self._decode(chain_models.SearchResult, self.request("GET", _chain_path(chain, "search"), params={"q": text}))
 
     def mine(self, chain: str, blocks: int = 1) -> MineResult:
-        return self._call(MineResult, "POST", _chain_path(chain, "mine"), {"blocks": blocks})
+        return self._call(chain_models.MineResult, "POST", _chain_path(chain, "mine"), {"blocks": blocks})
 
     def advance(self, chain: str, seconds: int) -> AdvanceResult:
-        return self._call(AdvanceResult, "POST", _chain_path(chain, "advance"), {"seconds": seconds})
+        return self._call(chain_models.AdvanceResult, "POST", _chain_path(chain, "advance"), {"seconds": seconds})
 
     def dev_accounts(self, chain: str) -> DevAccounts:
-        return self._call(DevAccounts, "GET", _chain_path(chain, "dev-accounts"))
+        return self._call(chain_models.DevAccounts, "GET", _chain_path(chain, "dev-accounts"))
 
     def faucet(self, chain: str, to: str, amount: int) -> TransferResult:
-        return self._call(TransferResult, "POST", _chain_path(chain, "faucet"), {"to": to, "amount": amount})
+        return self._call(wallet_models.TransferResult, "POST", _chain_path(chain, "faucet"), {"to": to, "amount": amount})
 
     # -- events ----------------------------------------------------------------
 

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from aitbc_daemon.atomic_files import write_atomically
 from aitbc_daemon.errors import AitbcError
 
@@ -62,6 +60,9 @@ class Upstream:
     """A small client for the followed daemon's chain endpoints."""
 
     def __init__(self, target: FollowTarget, chain_id: str, timeout: float = 10.0):
+        import httpx  # only a following daemon needs an HTTP client; the others start faster
+
+        self._transport_errors = httpx.HTTPError
         self.chain_id = chain_id
         self.url = target.url
         self._http = httpx.Client(
@@ -77,7 +78,7 @@ class Upstream:
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, f"/v1/chains/{self.chain_id}{path}", **kwargs)
-        except httpx.HTTPError as exc:
+        except self._transport_errors as exc:
             raise UpstreamError(f"cannot reach {self._http.base_url}: {exc or type(exc).__name__}") from None
         if not response.is_success:
             try:
