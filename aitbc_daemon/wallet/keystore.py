@@ -187,14 +187,7 @@ class Keystore:
             signing_key = unseal(backup, password)
         except KeyFileInvalid as exc:
             raise InvalidBackup(f"not a valid wallet backup: {exc}") from None
-        keyfile = seal(
-            bytes(signing_key),
-            target_password,
-            name=target,
-            limits=self.kdf_limits,
-            created_at=backup.created_at,
-            derivation_path=backup.derivation_path,
-        )
+        keyfile = self._reseal(backup, signing_key, target_password, name=target)
         self._write_new(keyfile)
         return keyfile.info()
 
@@ -248,15 +241,7 @@ class Keystore:
         keyfile = self._load(name)
         signing_key = self._unseal(keyfile, password)
         target_password = password if backup_password is None else backup_password
-        backup = seal(
-            bytes(signing_key),
-            target_password,
-            name=keyfile.name,
-            limits=self.kdf_limits,
-            created_at=keyfile.created_at,
-            derivation_path=keyfile.derivation_path,
-        )
-        return backup.to_document()
+        return self._reseal(keyfile, signing_key, target_password).to_document()
 
     def export_private_key(self, name: str, password: str | bytes) -> str:
         """The wallet's 32-byte ed25519 seed as hex: plaintext key material.
@@ -278,14 +263,7 @@ class Keystore:
         with self._write_lock:
             keyfile = self._load(name)
             signing_key = self._unseal(keyfile, old_password)
-            replacement = seal(
-                bytes(signing_key),
-                new_password,
-                name=keyfile.name,
-                limits=self.kdf_limits,
-                created_at=keyfile.created_at,
-                derivation_path=keyfile.derivation_path,
-            )
+            replacement = self._reseal(keyfile, signing_key, new_password)
             self._write_atomic(self._path(name), replacement.to_bytes(), replace=True)
 
     def delete(self, name: str) -> WalletInfo | None:
@@ -392,6 +370,20 @@ class Keystore:
         if self._path(keyfile.name) != path:
             raise CorruptKeystore(path, f"it holds wallet {keyfile.name!r} under another name")
         return keyfile
+
+    def _reseal(
+        self, keyfile: KeyFile, signing_key: SigningKey, password: str | bytes, *, name: str | None = None
+    ) -> KeyFile:
+        """`keyfile`'s key encrypted afresh (new salt and nonce, this keystore's KDF limits),
+        keeping its creation time and derivation path: backups, restores and password changes."""
+        return seal(
+            bytes(signing_key),
+            password,
+            name=keyfile.name if name is None else name,
+            limits=self.kdf_limits,
+            created_at=keyfile.created_at,
+            derivation_path=keyfile.derivation_path,
+        )
 
     def _unseal(self, keyfile: KeyFile, password: str | bytes) -> SigningKey:
         try:
