@@ -23,6 +23,8 @@ from aitbc_daemon import API_VERSION, API_VERSION_HEADER, __version__
 from aitbc_daemon.chain.producer import background_jobs
 from aitbc_daemon.chain.routes import router as chain_router
 from aitbc_daemon.errors import AitbcError
+from aitbc_daemon.jobs.housekeeping import sweep_jobs
+from aitbc_daemon.jobs.routes import router as jobs_router
 from aitbc_daemon.peer import AccessGuard
 from aitbc_daemon.runtime import DaemonRuntime
 from aitbc_daemon.system.models import ErrorResponse
@@ -53,11 +55,14 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
         runtime.bus.bind(asyncio.get_running_loop())
         for name, job in background_jobs(runtime.chains):
             runtime.start_task(job, name=name)
+        runtime.coordinator.bind(asyncio.get_running_loop())
+        runtime.start_task(sweep_jobs(runtime.coordinator), name="jobs.sweep")
         runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
         yield
         runtime.bus.close()
         await runtime.stop_tasks()
         runtime.chains.close()
+        runtime.coordinator.store.close()
 
     api = FastAPI(
         title="AITBC daemon",
@@ -74,6 +79,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     api.include_router(system_router)
     api.include_router(wallet_router)
     api.include_router(chain_router)
+    api.include_router(jobs_router)
     _install_error_handlers(api)
     return AccessGuard(ApiVersionHeader(api), allowed_uid=allowed_uid, tcp_token=runtime.settings.tcp_token)
 

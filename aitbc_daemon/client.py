@@ -38,8 +38,12 @@ from aitbc_daemon.system.models import (
 if TYPE_CHECKING:
     from aitbc_daemon.chain.models import (
         AccountInfo, AdvanceResult, BatchResult, BlockHeaders, BlockInfo, ChainList, ChainStatus,
-        ChainSummary, DevAccounts, ExportResult, HistoryPage, MineResult, SearchResult, SubmitResult, TxInfo,
+        ChainSummary, DevAccounts, EscrowInfo, ExportResult, HistoryPage, MineResult, SearchResult, SubmitResult, TxInfo,
     )
+    from aitbc_daemon.jobs.models import (
+        ExecutorList, JobList, JobLogs, JobOut, MinerList, MinerOut, Receipt, UploadResult, VerifyResult,
+    )
+    from aitbc_daemon.miner.models import MinerStatus
     from aitbc_daemon.wallet.models import (
         CreatedWallet, ExportedWallet, LockResult, TransferResult, WalletBalance, WalletList, WalletOut,
     )
@@ -48,6 +52,8 @@ if TYPE_CHECKING:
 # domain's bodies and their validators' imports (about 20 ms of CLI start-up).
 chain_models = lazy_module("aitbc_daemon.chain.models")
 wallet_models = lazy_module("aitbc_daemon.wallet.models")
+jobs_models = lazy_module("aitbc_daemon.jobs.models")
+miner_models = lazy_module("aitbc_daemon.miner.models")
 
 BASE_URL = "http://aitbc"
 SUBSCRIBED_EVENT = "subscribed"
@@ -279,6 +285,9 @@ class Client(_Protocol):
         path = _chain_path(chain, f"accounts/{quote(address, safe='')}/history")
         return self._decode(chain_models.HistoryPage, self.request("GET", path, params=params))
 
+    def escrow(self, chain: str, escrow_id: str) -> EscrowInfo:
+        return self._call(chain_models.EscrowInfo, "GET", _chain_path(chain, "escrows/" + quote(escrow_id, safe="")))
+
     def export_chain(self, chain: str, path: str) -> ExportResult:
         return self._call(chain_models.ExportResult, "POST", _chain_path(chain, "export"), {"path": path})
 
@@ -299,6 +308,78 @@ class Client(_Protocol):
 
     def faucet(self, chain: str, to: str, amount: int) -> TransferResult:
         return self._call(wallet_models.TransferResult, "POST", _chain_path(chain, "faucet"), {"to": to, "amount": amount})
+
+    # -- jobs ------------------------------------------------------------------
+
+    def upload(self, data: bytes | Iterator[bytes]) -> UploadResult:
+        """Store a file with the coordinator (content-addressed); returns its SHA-256 and size."""
+        try:
+            response = self._http.put("/v1/blobs", content=data, headers={"content-type": "application/octet-stream"})
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from exc
+        return self._decode(jobs_models.UploadResult, self._result(response))
+
+    def download(self, digest: str, target: Path) -> None:
+        """Write a stored file to `target` (streamed; the caller checks the digest if it cares)."""
+        try:
+            with self._http.stream("GET", "/v1/blobs/" + quote(digest, safe="")) as response:
+                if not response.is_success:
+                    response.read()
+                    self._result(response)
+                with open(target, "wb") as handle:
+                    for chunk in response.iter_bytes():
+                        handle.write(chunk)
+        except httpx.TransportError as exc:
+            raise self._transport_error(exc) from exc
+
+    def executors(self) -> ExecutorList:
+        return self._call(jobs_models.ExecutorList, "GET", "/v1/executors")
+
+    def submit_job(self, body: dict[str, Any]) -> JobOut:
+        return self._call(jobs_models.JobOut, "POST", "/v1/jobs", body)
+
+    def jobs(self, *, states: list[str] | None = None, client: str | None = None, limit: int = 100) -> JobList:
+        params: dict[str, Any] = {"limit": limit}
+        if states:
+            params["state"] = states
+        if client:
+            params["client"] = client
+        return self._decode(jobs_models.JobList, self.request("GET", "/v1/jobs", params=params))
+
+    def job(self, job_id: str) -> JobOut:
+        return self._call(jobs_models.JobOut, "GET", _job_path(job_id))
+
+    def cancel_job(self, job_id: str) -> JobOut:
+        return self._call(jobs_models.JobOut, "POST", _job_path(job_id, "cancel"))
+
+    def job_logs(self, job_id: str, after: int = 0) -> JobLogs:
+        return self._decode(jobs_models.JobLogs, self.request("GET", _job_path(job_id, "logs"), params={"after": after}))
+
+    def job_receipt(self, job_id: str) -> Receipt:
+        return self._call(jobs_models.Receipt, "GET", _job_path(job_id, "receipt"))
+
+    def verify_job(self, job_id: str) -> VerifyResult:
+        return self._call(jobs_models.VerifyResult, "POST", _job_path(job_id, "verify"))
+
+    def miners(self) -> MinerList:
+        return self._call(jobs_models.MinerList, "GET", "/v1/miners")
+
+    def registered_miner(self, miner_id: str) -> MinerOut:
+        return self._call(jobs_models.MinerOut, "GET", "/v1/miners/" + quote(miner_id, safe=""))
+
+    # -- the local miner --------------------------------------------------------
+
+    def start_miner(self, body: dict[str, Any]) -> MinerStatus:
+        return self._call(miner_models.MinerStatus, "POST", "/v1/miner/start", body)
+
+    def stop_miner(self, wait: bool = True) -> MinerStatus:
+        return self._call(miner_models.MinerStatus, "POST", "/v1/miner/stop", {"wait": wait})
+
+    def miner_status(self) -> MinerStatus:
+        return self._call(miner_models.MinerStatus, "GET", "/v1/miner")
+
+    def miner_benchmark(self, refresh: bool = False) -> MinerStatus:
+        return self._call(miner_models.MinerStatus, "POST", "/v1/miner/benchmark", {"refresh": refresh})
 
     # -- events ----------------------------------------------------------------
 
@@ -401,6 +482,11 @@ class AsyncClient(_Protocol):
 
 def _chain_path(chain: str, rest: str) -> str:
     return f"/v1/chains/{quote(chain, safe='')}/{rest}"
+
+
+def _job_path(job_id: str, action: str = "") -> str:
+    path = "/v1/jobs/" + quote(job_id, safe="")
+    return f"{path}/{action}" if action else path
 
 
 def _wallet_path(name: str, action: str = "") -> str:

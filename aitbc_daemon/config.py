@@ -105,6 +105,14 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "argon2id memory in KiB for newly written wallet files (262144 = 256 MiB, MODERATE; "
         "1048576 = 1 GiB, SENSITIVE). Each file keeps the limits it was written with.",
     ),
+    ConfigKey(
+        "lease_seconds",
+        float,
+        30.0,
+        "Seconds a miner holds a job without a heartbeat; then the lease is lost and the job runs again.",
+    ),
+    ConfigKey("max_job_attempts", int, 3, "Leases a job gets before it fails and the client is refunded."),
+    ConfigKey("max_input_mib", int, 64, "Largest job input or output file, in MiB."),
 )
 KEYS_BY_NAME: dict[str, ConfigKey] = {key.name: key for key in CONFIG_KEYS}
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -235,6 +243,12 @@ def _validate(key: ConfigKey, value: Any, where: str) -> Any:
     elif key.name == "block_time":
         if not 0 <= value <= 3600:
             raise ConfigError(f"{where}: block_time must be between 0 (instant) and 3600 seconds, got {value}")
+    elif key.name == "lease_seconds" and not 0.5 <= value <= 3600:
+        raise ConfigError(f"{where}: lease_seconds must be between 0.5 and 3600, got {value}")
+    elif key.name == "max_job_attempts" and not 1 <= value <= 100:
+        raise ConfigError(f"{where}: max_job_attempts must be between 1 and 100, got {value}")
+    elif key.name == "max_input_mib" and not 1 <= value <= 16384:
+        raise ConfigError(f"{where}: max_input_mib must be between 1 and 16384, got {value}")
     elif key.name == "kdf_opslimit" and not 1 <= value <= 64:
         raise ConfigError(f"{where}: kdf_opslimit must be between 1 and 64, got {value}")
     elif key.name == "kdf_memlimit_kib" and not 8 <= value <= 4 * 1024 * 1024:

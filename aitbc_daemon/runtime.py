@@ -15,7 +15,12 @@ from fastapi import Request
 from aitbc_daemon.chain.service import ChainService
 from aitbc_daemon.config import Settings
 from aitbc_daemon.events import EventBus
-from aitbc_daemon.plugins import LoadedPlugin
+from aitbc_daemon.jobs.blobs import BlobStore
+from aitbc_daemon.jobs.service import Coordinator, CoordinatorSettings
+from aitbc_daemon.jobs.store import JobStore
+from aitbc_daemon.miner.executors.base import Executor
+from aitbc_daemon.plugins import DAEMON_GROUPS, LoadedPlugin, load_group
+from aitbc_daemon.service_key import load_or_create_key
 from aitbc_daemon.wallet.keyfile import KdfLimits
 from aitbc_daemon.wallet.keystore import Keystore
 
@@ -28,6 +33,7 @@ class DaemonRuntime:
     keystore: Keystore
     chains: ChainService
     bus: EventBus
+    coordinator: Coordinator
     plugins: list[LoadedPlugin] = field(default_factory=list)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     started_at: float = field(default_factory=time.time)
@@ -55,13 +61,30 @@ class DaemonRuntime:
 
 
 def build_runtime(settings: Settings) -> DaemonRuntime:
-    """Open every domain's state under the settings' data directory."""
+    """Load plugins and open every domain's state under the settings' data directory."""
+    data = settings.paths.data_dir
+    plugins = [plugin for group in DAEMON_GROUPS for plugin in load_group(group)]
     limits = KdfLimits(settings.kdf_opslimit, settings.kdf_memlimit_kib * 1024)
-    keystore = Keystore(settings.paths.data_dir / "keystore", kdf_limits=limits)
+    keystore = Keystore(data / "keystore", kdf_limits=limits)
     bus = EventBus()
-    chains = ChainService(settings.paths.data_dir / "chains", bus, block_time=settings.block_time)
+    chains = ChainService(data / "chains", bus, block_time=settings.block_time)
     chains.open_all()
-    return DaemonRuntime(settings, keystore=keystore, chains=chains, bus=bus)
+    max_bytes = settings.max_input_mib * 1024 * 1024
+    coordinator = Coordinator(
+        JobStore(data / "jobs.db"),
+        BlobStore(data / "blobs", max_bytes=max_bytes),
+        chains,
+        keystore,
+        bus,
+        load_or_create_key(data / "coordinator_key.json"),
+        executors={
+            p.record.name: p.obj for p in plugins
+            if p.record.group == "aitbc.executors" and p.record.loaded and isinstance(p.obj, Executor)
+        },
+        settings=CoordinatorSettings(settings.lease_seconds, settings.max_job_attempts, max_bytes),
+    )
+    return DaemonRuntime(settings, keystore=keystore, chains=chains, bus=bus, coordinator=coordinator,
+                         plugins=plugins)
 
 
 def get_runtime(request: Request) -> DaemonRuntime:

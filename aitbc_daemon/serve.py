@@ -28,7 +28,6 @@ from aitbc_daemon.app import create_app
 from aitbc_daemon.config import Settings, parse_host_port
 from aitbc_daemon.peer import peer_aware
 from aitbc_daemon.pidfile import DaemonLock
-from aitbc_daemon.plugins import DAEMON_GROUPS, load_group
 from aitbc_daemon.runtime import DaemonRuntime, build_runtime
 
 log = logging.getLogger("aitbc.daemon")
@@ -89,7 +88,6 @@ def run_daemon(settings: Settings, *, log_to_stderr: bool = True) -> int:
         # Open (and verify) every chain before the socket exists: a daemon that
         # cannot trust its state refuses to start instead of answering.
         runtime = build_runtime(settings)
-        runtime.plugins = [plugin for group in DAEMON_GROUPS for plugin in load_group(group)]
         for plugin in runtime.plugins:
             if not plugin.record.loaded:
                 log.warning("plugin %s (%s) failed to load: %s", plugin.record.name, plugin.record.group, plugin.record.error)

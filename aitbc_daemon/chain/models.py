@@ -108,6 +108,17 @@ class AccountInfo(ApiModel):
 
 
 @dataclass
+class EscrowInfo(ApiModel):
+    escrow_id: str
+    payer: str
+    arbiter: str
+    amount: int
+    status: str  # locked, released or refunded
+    payee: str | None = None
+    receipt_hash: str | None = None  # the job receipt a release paid for
+
+
+@dataclass
 class SearchResult(ApiModel):
     kind: str  # block, tx or account
     value: dict[str, Any]

@@ -60,7 +60,7 @@ from aitbc_daemon.chain.mempool import DEFAULT_MAX_NONCE_GAP, DEFAULT_MAX_TXS, A
 from aitbc_daemon.chain.state import ChainState, Escrow, StateOverlay
 from aitbc_daemon.chain.state_hash import HashUpdate, StateHasher
 from aitbc_daemon.chain.store import ChainStore
-from aitbc_daemon.chain.transitions import TX_OK, TxResult, apply_transaction
+from aitbc_daemon.chain.transitions import ESCROW_RECEIPTS_MODULE, TX_OK, TxResult, apply_transaction
 from aitbc_daemon.chain.tx import Transaction, verify_transaction
 from aitbc_daemon.chain.txtypes import BlockContext, validate_tx_payload
 from aitbc_daemon.wallet.addresses import InvalidAddress, address_from_public_key, decode_address
@@ -513,7 +513,11 @@ class ChainNode:
                 return (
                     None
                     if escrow is None
-                    else {"escrow_id": params["escrow_id"], **escrow.to_dict()}
+                    else {
+                        "escrow_id": params["escrow_id"],
+                        **escrow.to_dict(),
+                        "receipt_hash": self._state.kv_get(ESCROW_RECEIPTS_MODULE, params["escrow_id"]),
+                    }
                 )
             if path == "history":
                 return self.history(

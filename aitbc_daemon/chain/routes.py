@@ -27,6 +27,7 @@ from aitbc_daemon.chain.models import (
     CreateChain,
     DevAccount,
     DevAccounts,
+    EscrowInfo,
     ExportResult,
     FaucetRequest,
     FollowRequest,
@@ -264,6 +265,17 @@ def get_account(chain: str, address: str, chains: Chains) -> AccountInfo:
     hosted = chains.get(chain)
     with hosted.lock:
         return AccountInfo(**hosted.node.account(address))
+
+
+@router.get("/{chain}/escrows/{escrow_id}")
+def get_escrow(chain: str, escrow_id: str, chains: Chains) -> EscrowInfo:
+    """An escrow as the chain holds it: payer, arbiter, amount, status, payee, receipt hash."""
+    hosted = chains.get(chain)
+    with hosted.lock:
+        found = hosted.node.query("escrow", {"escrow_id": escrow_id})
+    if found is None:
+        raise NotFound(f"no escrow {escrow_id!r} on {chain}", code="escrow_not_found")
+    return EscrowInfo(**found)
 
 
 @router.get("/{chain}/search")

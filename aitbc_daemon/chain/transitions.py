@@ -16,7 +16,9 @@ Cosmos SDK's ante handler and message execution do:
 Escrow authorisation: `escrow_lock` names an `arbiter` (for jobs, the
 coordinator's address). Only the arbiter can `escrow_release` (to any payee
 it names, e.g. the miner that delivered) or `escrow_refund` (always back to
-the payer). An escrow pays out once: it stays in state as `released` or
+the payer). A release may carry a `receipt_hash` (the job receipt it pays
+for); it is kept in state under module `escrow_receipts`, so a payment can be
+audited from the chain alone. An escrow pays out once: it stays in state as `released` or
 `refunded`, so a second release or refund fails and its id is never reused.
 """
 
@@ -53,9 +55,11 @@ from aitbc_daemon.chain.txtypes import (
     identifier_field,
     register_tx_type,
     require_fields,
+    sha256_field,
 )
 
 TX_OK = "ok"
+ESCROW_RECEIPTS_MODULE = "escrow_receipts"
 TX_FAILED = "failed"
 
 
@@ -154,9 +158,11 @@ def _apply_escrow_lock(state: StateOverlay, tx: Transaction, ctx: BlockContext) 
 
 
 def _validate_escrow_release(payload: Mapping[str, Any]) -> None:
-    require_fields(payload, ("escrow_id", "to"), "escrow_release")
+    require_fields(payload, ("escrow_id", "to"), "escrow_release", optional=("receipt_hash",))
     identifier_field(payload, "escrow_id", "escrow_release")
     address_field(payload, "to", "escrow_release")
+    if "receipt_hash" in payload:
+        sha256_field(payload, "receipt_hash", "escrow_release")
 
 
 def _open_escrow_for_arbiter(state: StateOverlay, tx: Transaction) -> Escrow:
@@ -179,6 +185,8 @@ def _apply_escrow_release(state: StateOverlay, tx: Transaction, ctx: BlockContex
         tx.payload["escrow_id"],
         Escrow(escrow.payer, escrow.arbiter, escrow.amount, ESCROW_RELEASED, payee),
     )
+    if "receipt_hash" in tx.payload:
+        state.kv_put(ESCROW_RECEIPTS_MODULE, tx.payload["escrow_id"], tx.payload["receipt_hash"])
 
 
 def _validate_escrow_refund(payload: Mapping[str, Any]) -> None:

@@ -28,6 +28,7 @@ from aitbc_daemon.chain.tx import Transaction
 from aitbc_daemon.wallet.addresses import InvalidAddress, decode_address
 
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +118,12 @@ def touched_addresses(tx: Transaction) -> tuple[str, ...]:
 # --- payload field checks shared by every type -----------------------------------------------
 
 
-def require_fields(payload: Mapping[str, Any], required: tuple[str, ...], tx_type: str) -> None:
-    """Exactly these fields: unknown fields are refused, not ignored, so a typo cannot pass."""
-    unknown = sorted(set(payload) - set(required))
+def require_fields(
+    payload: Mapping[str, Any], required: tuple[str, ...], tx_type: str, optional: tuple[str, ...] = ()
+) -> None:
+    """Exactly these fields (plus any of `optional`): unknown fields are refused, not ignored,
+    so a typo cannot pass."""
+    unknown = sorted(set(payload) - set(required) - set(optional))
     if unknown:
         raise InvalidPayload(f"{tx_type}: unknown payload field(s): {', '.join(unknown)}")
     missing = [name for name in required if name not in payload]
@@ -150,6 +154,13 @@ def _address_problem(address: str) -> str | None:
 
 def amount_field(payload: Mapping[str, Any], name: str, tx_type: str) -> int:
     return check_amount(payload[name], field=f"{tx_type}: {name}")
+
+
+def sha256_field(payload: Mapping[str, Any], name: str, tx_type: str) -> str:
+    value = payload[name]
+    if not isinstance(value, str) or SHA256_HEX.fullmatch(value) is None:
+        raise InvalidPayload(f"{tx_type}: {name} must be 64 lowercase hex digits (a SHA-256)")
+    return value
 
 
 def identifier_field(payload: Mapping[str, Any], name: str, tx_type: str) -> str:

@@ -7,6 +7,8 @@ of colliding.
 
 from __future__ import annotations
 
+from typing import Any
+
 from nacl.signing import SigningKey
 
 from aitbc_daemon.chain.genesis import devnet_signing_key
@@ -38,13 +40,18 @@ def transfer(
 ) -> Submission:
     """Sign a transfer with the sender's next free nonce and submit it."""
     check_recipient(to)
+    return sign_and_submit(chains, chain_id, key, "transfer", {"to": to, "amount": amount}, fee=fee)
+
+
+def sign_and_submit(
+    chains: ChainService, chain_id: str, key: SigningKey, tx_type: str, payload: dict[str, Any], *, fee: int = 0
+) -> Submission:
+    """Sign any transaction with the sender's next free nonce and submit it; raises its refusal."""
     hosted = chains.get(chain_id)
     sender = address_from_public_key(bytes(key.verify_key))
     with hosted.lock:
         nonce = chains.next_nonce(chain_id, sender)
-        tx = sign_transaction(
-            key, chain_id=chain_id, type="transfer", nonce=nonce, fee=fee, payload={"to": to, "amount": amount}
-        )
+        tx = sign_transaction(key, chain_id=chain_id, type=tx_type, nonce=nonce, fee=fee, payload=payload)
         (submission,) = chains.submit(chain_id, [tx.to_dict()])
     if submission.error is not None:
         raise submission.error
