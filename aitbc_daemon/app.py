@@ -25,6 +25,7 @@ from aitbc_daemon.chain.routes import router as chain_router
 from aitbc_daemon.errors import AitbcError
 from aitbc_daemon.jobs.housekeeping import sweep_jobs
 from aitbc_daemon.jobs.routes import router as jobs_router
+from aitbc_daemon.miner.routes import router as miner_router
 from aitbc_daemon.peer import AccessGuard
 from aitbc_daemon.runtime import DaemonRuntime
 from aitbc_daemon.system.models import ErrorResponse
@@ -59,6 +60,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
         runtime.start_task(sweep_jobs(runtime.coordinator), name="jobs.sweep")
         runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
         yield
+        await runtime.miner.shutdown()
         runtime.bus.close()
         await runtime.stop_tasks()
         runtime.chains.close()
@@ -80,6 +82,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     api.include_router(wallet_router)
     api.include_router(chain_router)
     api.include_router(jobs_router)
+    api.include_router(miner_router)
     _install_error_handlers(api)
     return AccessGuard(ApiVersionHeader(api), allowed_uid=allowed_uid, tcp_token=runtime.settings.tcp_token)
 

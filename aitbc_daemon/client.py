@@ -130,7 +130,7 @@ class _Protocol:
         self._check_version(response)
         if response.is_success:
             return response.json() if response.content else None
-        raise _api_error(response)
+        raise api_error(response)
 
     def _transport_error(self, exc: httpx.TransportError) -> ClientError:
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
@@ -499,7 +499,7 @@ def _expect_subscribed(first: Any) -> None:
         raise DaemonUnavailable("the daemon's event stream did not confirm the subscription")
 
 
-def _api_error(response: httpx.Response) -> ApiError:
+def api_error(response: httpx.Response) -> ApiError:
     try:
         error = response.json()["error"]
         return ApiError(response.status_code, str(error["code"]), str(error["message"]), error.get("details"))

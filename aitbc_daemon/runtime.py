@@ -19,6 +19,7 @@ from aitbc_daemon.jobs.blobs import BlobStore
 from aitbc_daemon.jobs.service import Coordinator, CoordinatorSettings
 from aitbc_daemon.jobs.store import JobStore
 from aitbc_daemon.miner.executors.base import Executor
+from aitbc_daemon.miner.service import MinerService
 from aitbc_daemon.plugins import DAEMON_GROUPS, LoadedPlugin, load_group
 from aitbc_daemon.service_key import load_or_create_key
 from aitbc_daemon.wallet.keyfile import KdfLimits
@@ -34,6 +35,7 @@ class DaemonRuntime:
     chains: ChainService
     bus: EventBus
     coordinator: Coordinator
+    miner: MinerService
     plugins: list[LoadedPlugin] = field(default_factory=list)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     started_at: float = field(default_factory=time.time)
@@ -44,6 +46,13 @@ class DaemonRuntime:
         task = asyncio.get_running_loop().create_task(coroutine, name=name)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+    def begin_shutdown(self) -> None:
+        """On the stop signal, before uvicorn waits for open requests: end what would keep it waiting
+        (event streams, miners' long-polls) and start handing the local miner's leases back."""
+        self.bus.close()
+        self.coordinator.end_long_polls()
+        asyncio.get_running_loop().create_task(self.miner.shutdown(), name="miner.shutdown")
 
     async def stop_tasks(self) -> None:
         for task in list(self.tasks):
@@ -83,8 +92,9 @@ def build_runtime(settings: Settings) -> DaemonRuntime:
         },
         settings=CoordinatorSettings(settings.lease_seconds, settings.max_job_attempts, max_bytes),
     )
+    miner = MinerService(data / "miner", settings.socket_path, bus)
     return DaemonRuntime(settings, keystore=keystore, chains=chains, bus=bus, coordinator=coordinator,
-                         plugins=plugins)
+                         miner=miner, plugins=plugins)
 
 
 def get_runtime(request: Request) -> DaemonRuntime:

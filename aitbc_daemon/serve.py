@@ -69,7 +69,7 @@ class DaemonServer(uvicorn.Server):
 
     def _begin_shutdown(self) -> None:
         self.runtime.bus.publish("daemon.stopping", {"pid": self.runtime.pid})
-        self.runtime.bus.close()
+        self.runtime.begin_shutdown()
 
 
 def run_daemon(settings: Settings, *, log_to_stderr: bool = True) -> int:
@@ -181,4 +181,5 @@ def _configure_logging(settings: Settings, *, log_to_stderr: bool) -> None:
         handler.setFormatter(formatter)
         root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the miner's every request is not news
     os.chmod(settings.paths.log_file, 0o600)

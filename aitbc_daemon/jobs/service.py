@@ -118,6 +118,7 @@ class Coordinator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
         self._waiting: dict[str, float] = {}  # miner id -> when it began to long-poll
+        self._closing = False
 
     # --- wiring -------------------------------------------------------------------------------
 
@@ -125,6 +126,11 @@ class Coordinator:
         """Long-polls wait on an asyncio event of this loop; any thread may wake them."""
         self._loop = loop
         self._changed = asyncio.Event()
+
+    def end_long_polls(self) -> None:
+        """The daemon is stopping: waiting miners get an empty answer now instead of at their timeout."""
+        self._closing = True
+        self._notify()
 
     def _notify(self) -> None:
         if self._loop is None or self._loop.is_closed():
@@ -312,7 +318,7 @@ class Coordinator:
                 changed = self._changed
                 job = await asyncio.to_thread(self.try_lease, miner_id)
                 remaining = deadline - loop.time()
-                if job is not None or remaining <= 0 or changed is None:
+                if job is not None or remaining <= 0 or changed is None or self._closing:
                     return job
                 try:
                     await asyncio.wait_for(changed.wait(), min(remaining, 1.0))

@@ -1,0 +1,405 @@
+"""The heavy half of the `train` executor: data, model and Lightning loop (worker only).
+
+Imported by `TrainExecutor.run` in the miner's worker subprocess, never by the
+daemon: it imports torch, pytorch_lightning and pandas at module level.
+
+Two choices keep Lightning within a few percent of a hand-written loop on
+small tabular data (see `bench/train_vs_torch.py`):
+
+- no `DataLoader`: the table is two tensors placed on the device once, and an
+  epoch is one permutation followed by slices (`ShuffledBatches`), so there is
+  no per-row indexing, no collate and no worker processes;
+- no per-step `self.log`: losses are summed into device tensors and read once
+  per epoch, so a step costs no host sync and no logger bookkeeping.
+
+Determinism: the split, the initial weights and each epoch's shuffle derive
+from the job's seed alone, and the Trainer runs with `deterministic=True`, so
+on the same kind of device the outputs (`metrics.json`, `model.ckpt`,
+`model_card.md`) are byte-identical from run to run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from aitbc_daemon.miner.executors.base import InvalidJob, JobRun, check_params
+from aitbc_daemon.miner.executors.train import PARAMS, parse_hidden, split_sizes
+
+CHECKPOINT_FORMAT = "aitbc-train-mlp/1"
+METRIC_NAMES = ("train_loss", "val_loss", "val_accuracy", "val_mae", "val_rmse")
+VAL_CHUNK = 8192  # rows per validation batch: one or a few batches per epoch
+# More than one GPU: processes forked from the worker. Lightning's plain "ddp"
+# would re-execute sys.argv (the miner worker itself) once per extra GPU.
+MULTI_GPU_STRATEGY = "ddp_fork"
+
+
+@dataclass
+class Table:
+    """The CSV as tensors, split and scaled, plus what is needed to use the model later."""
+
+    task: str
+    target: str
+    features: list[str]
+    classes: list[str]  # classification labels, index = class id; [] for regression
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    feature_mean: torch.Tensor
+    feature_std: torch.Tensor
+    target_mean: float = 0.0  # regression: the model predicts (y - mean) / std
+    target_std: float = 1.0
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes) if self.task == "classification" else 1
+
+
+def load_table(path: str, target: str, task: str, val_split: float, seed: int) -> Table:
+    """Read the CSV, split it by `seed` and standardise the features on the training rows only."""
+    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False, skip_blank_lines=True)
+    frame.columns = [str(name).strip() for name in frame.columns]
+    features = [name for name in frame.columns if name != target]
+    x_all = torch.tensor(frame[features].apply(lambda col: col.str.strip()).astype("float64").to_numpy())
+    labels = frame[target].str.strip()
+    classes: list[str] = []
+    if task == "classification":
+        classes = sorted(labels.unique().tolist())
+        index = {label: i for i, label in enumerate(classes)}
+        y_all = torch.tensor(labels.map(index).to_numpy(), dtype=torch.long)
+    else:
+        y_all = torch.tensor(labels.astype("float64").to_numpy())
+
+    n_train, n_val = split_sizes(len(frame), val_split)
+    order = torch.randperm(len(frame), generator=torch.Generator().manual_seed(seed))
+    train_rows, val_rows = order[n_val:], order[:n_val]
+
+    mean = x_all[train_rows].mean(dim=0)
+    std = x_all[train_rows].std(dim=0, unbiased=False)
+    std = torch.where(std > 0, std, torch.ones_like(std))  # a constant column stays constant (0)
+    x_scaled = ((x_all - mean) / std).float()
+
+    target_mean, target_std = 0.0, 1.0
+    if task == "regression":
+        target_mean = float(y_all[train_rows].mean())
+        target_std = float(y_all[train_rows].std(unbiased=False)) or 1.0
+        y_all = ((y_all - target_mean) / target_std).float()
+
+    return Table(
+        task=task, target=target, features=features, classes=classes,
+        x_train=x_scaled[train_rows], y_train=y_all[train_rows],
+        x_val=x_scaled[val_rows], y_val=y_all[val_rows],
+        feature_mean=mean.float(), feature_std=std.float(),
+        target_mean=target_mean, target_std=target_std,
+    )
+
+
+def build_mlp(n_inputs: int, hidden: list[int], n_outputs: int) -> nn.Sequential:
+    """Linear + ReLU per hidden width, then a linear head (the bench builds the same model)."""
+    layers: list[nn.Module] = []
+    width = n_inputs
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.ReLU()]
+        width = size
+    layers.append(nn.Linear(width, n_outputs))
+    return nn.Sequential(*layers)
+
+
+def _rank_and_world() -> tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+class ShuffledBatches:
+    """Minibatches sliced from tensors already on the device: one permutation per epoch.
+
+    Epoch `e` is shuffled with `seed + e`, so runs with one seed see the same
+    batches. Under DDP each process takes its own equal share of each epoch's
+    permutation (every process must step the same number of times).
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, seed: int | None) -> None:
+        self.x, self.y = x, y
+        self.batch_size = batch_size
+        self.seed = seed  # None: keep the order and do not shard (validation)
+        self.epoch = 0
+
+    def to(self, device: torch.device) -> None:
+        self.x, self.y = self.x.to(device), self.y.to(device)
+
+    def _rows(self) -> int:
+        rank_world = _rank_and_world() if self.seed is not None else (0, 1)
+        return len(self.x) // rank_world[1]
+
+    def __len__(self) -> int:
+        return math.ceil(self._rows() / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        x, y = self.x, self.y
+        if self.seed is not None:
+            rank, world = _rank_and_world()
+            generator = torch.Generator().manual_seed(self.seed + self.epoch)
+            order = torch.randperm(len(x), generator=generator)
+            share = len(x) // world
+            order = order[rank * share:(rank + 1) * share].to(x.device)
+            x, y = x[order], y[order]
+            self.epoch += 1
+        for start in range(0, len(x), self.batch_size):
+            yield x[start:start + self.batch_size], y[start:start + self.batch_size]
+
+
+class TabularMLP(pl.LightningModule):
+    """The MLP plus its loss; sums per-epoch statistics on the device, one read per epoch."""
+
+    def __init__(self, n_inputs: int, hidden: list[int], n_outputs: int, task: str, lr: float,
+                 target_std: float, batches: list[ShuffledBatches]) -> None:
+        super().__init__()
+        self.net = build_mlp(n_inputs, hidden, n_outputs)
+        self.automatic_optimization = False
+        self.task = task
+        self.lr = lr
+        self.target_std = target_std  # regression: report errors in the target's own units
+        self._batches = batches
+        self._sums: dict[str, torch.Tensor] = {}
+        self._rows = {"train": 0, "val": 0}
+        self._val_stats: dict[str, float] = {}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Lightning records the running hook's name on the module around every
+        # hook call (about 40 times per step); nn.Module.__setattr__ costs several
+        # isinstance checks each time. A string is never a parameter, buffer or
+        # submodule, so it can take the plain object path.
+        if name == "_current_fx_name":
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.net(x)
+        return out if self.task == "classification" else out.squeeze(-1)
+
+    def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.task == "classification":
+            return nn.functional.cross_entropy(out, y)
+        return nn.functional.mse_loss(out, y)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.lr)
+
+    def on_fit_start(self) -> None:
+        for batches in self._batches:  # here, not before fit: forked DDP workers must own CUDA
+            batches.to(self.device)
+
+    def _add(self, name: str, value: torch.Tensor) -> None:
+        total = self._sums.get(name)
+        self._sums[name] = value.detach() if total is None else total + value.detach()
+
+    def _pop(self, name: str) -> float:
+        return float(self._sums.pop(name))
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        x, y = batch
+        optimiser = self.optimizers()
+        loss = self._loss(self(x), y)
+        optimiser.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimiser.step()
+        self._add("train_loss", loss * len(y))
+        self._rows["train"] += len(y)
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        x, y = batch
+        out = self(x)
+        self._add("val_loss", self._loss(out, y) * len(y))
+        self._rows["val"] += len(y)
+        if self.task == "classification":
+            self._add("val_correct", (out.argmax(dim=-1) == y).sum())
+        else:
+            self._add("val_abs", (out - y).abs().sum())
+            self._add("val_sq", ((out - y) ** 2).sum())
+
+    def on_validation_epoch_end(self) -> None:
+        # Every process validates on all the validation rows: nothing to reduce here.
+        rows, self._rows["val"] = self._rows["val"], 0
+        stats = {"val_loss": self._pop("val_loss") / rows}
+        if self.task == "classification":
+            stats["val_accuracy"] = self._pop("val_correct") / rows
+        else:
+            stats["val_mae"] = self._pop("val_abs") / rows * self.target_std
+            stats["val_rmse"] = math.sqrt(self._pop("val_sq") / rows) * self.target_std
+        self._val_stats = stats
+
+    def take_epoch_stats(self) -> dict[str, float]:
+        """The finished epoch's figures; every DDP process must call it (the train loss is reduced)."""
+        sums = torch.stack([
+            self._sums.pop("train_loss").to(torch.float64),
+            torch.tensor(float(self._rows["train"]), dtype=torch.float64, device=self.device),
+        ])
+        self._rows["train"] = 0
+        loss, rows = self.trainer.strategy.reduce(sums, reduce_op="sum").tolist()
+        stats, self._val_stats = {"train_loss": loss / rows, **self._val_stats}, {}
+        return stats
+
+
+class EpochReport(pl.Callback):
+    """Sends each epoch's figures to the coordinator and keeps them for metrics.json."""
+
+    def __init__(self, job: JobRun, epochs: int, out_metrics: str) -> None:
+        self.job = job
+        self.epochs = epochs
+        self.history: list[dict[str, float | int]] = []
+        self.out_metrics = out_metrics
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        assert isinstance(module, TabularMLP)
+        stats = module.take_epoch_stats()  # runs after this epoch's validation
+        if not trainer.is_global_zero:
+            return
+        record: dict[str, float | int] = {"epoch": trainer.current_epoch + 1, **stats}
+        self.history.append(record)
+        figures = {("loss" if k == "train_loss" else k): v for k, v in stats.items()}
+        self.job.report(epoch=record["epoch"], epochs=self.epochs, **figures)
+        self.job.log(f"epoch {record['epoch']}/{self.epochs} " + " ".join(f"{k}={v:.4f}" for k, v in figures.items()))
+
+    def on_train_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        # Written by the process that trained as rank 0: with forked DDP that is
+        # not the worker, so the file is how the history reaches it.
+        if trainer.is_global_zero:
+            with open(self.out_metrics, "w") as handle:
+                handle.write(json.dumps(self.history, indent=2) + "\n")
+
+
+def _devices(job: JobRun, wanted: int) -> tuple[str, int, str]:
+    """(accelerator, devices, strategy) for the device the miner gave this job."""
+    if job.device != "cuda":
+        if wanted > 1:
+            job.log(f"gpus={wanted} ignored: this job runs on the CPU")
+        return "cpu", 1, "auto"
+    given = max(job.gpus, 1)
+    count = wanted or given
+    if count > given:
+        raise InvalidJob(f"the job asks for {count} GPUs but the miner gave it {given}")
+    return "auto", count, MULTI_GPU_STRATEGY if count > 1 else "auto"
+
+
+@contextlib.contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    """Lightning's info lines (GPU available..., seed set) and hints would pollute the job's stderr."""
+    loggers = [logging.getLogger(name) for name in ("pytorch_lightning", "lightning_fabric", "lightning")]
+    levels = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+            warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
+            warnings.filterwarnings("ignore", message=".*The number of training batches.*")
+            warnings.filterwarnings("ignore", message=".*isinstance.treespec, LeafSpec.*")
+            yield
+    finally:
+        for log, level in zip(loggers, levels):
+            log.setLevel(level)
+
+
+def train(job: JobRun) -> dict[str, Any]:
+    """Run one `train` job: fit, then write metrics.json, model.ckpt and model_card.md."""
+    params = check_params(PARAMS, job.params)
+    task, target = str(params["task"]), str(params["target"])
+    hidden = parse_hidden(str(params["hidden"]))
+    epochs, seed = int(params["epochs"]), int(params["seed"])
+    accelerator, devices, strategy = _devices(job, int(params["gpus"]))
+
+    with _quiet_lightning():
+        pl.seed_everything(seed, workers=True)
+        table = load_table(str(job.inputs[0].path), target, task, float(params["val_split"]), seed)
+        train_batches = ShuffledBatches(table.x_train, table.y_train, int(params["batch_size"]), seed)
+        val_batches = ShuffledBatches(table.x_val, table.y_val, VAL_CHUNK, None)
+        module = TabularMLP(len(table.features), hidden, table.n_outputs, task, float(params["lr"]),
+                            table.target_std, [train_batches, val_batches])
+        metrics_path = job.output_dir / "metrics.json"
+        report = EpochReport(job, epochs, str(metrics_path))
+        with tempfile.TemporaryDirectory(prefix="aitbc-train-") as scratch:
+            trainer = pl.Trainer(
+                accelerator=accelerator, devices=devices, strategy=strategy, max_epochs=epochs,
+                deterministic=True, enable_progress_bar=False, logger=False, enable_checkpointing=False,
+                enable_model_summary=False, num_sanity_val_steps=0, callbacks=[report],
+                default_root_dir=scratch,
+            )
+            trainer.fit(module, train_dataloaders=train_batches,
+                        val_dataloaders=val_batches if len(table.x_val) else None)
+
+    history = json.loads(metrics_path.read_text())
+    final = history[-1]
+    device = "cpu" if accelerator == "cpu" else f"cuda x{devices}"
+    save_checkpoint(job, module, table, hidden)
+    summary: dict[str, Any] = {
+        "task": task,
+        "train_loss": final["train_loss"],
+        **{k: v for k, v in final.items() if k.startswith("val_")},
+        "epochs": epochs,
+        "samples": len(table.x_train) + len(table.x_val),
+        "train_samples": len(table.x_train),
+        "val_samples": len(table.x_val),
+        "device": device,
+    }
+    write_model_card(job, table, hidden, params, summary)
+    return summary
+
+
+def save_checkpoint(job: JobRun, module: TabularMLP, table: Table, hidden: list[int]) -> None:
+    """A plain dict through torch.save: weights plus what turns a CSV row into a prediction."""
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "task": table.task,
+        "target": table.target,
+        "features": table.features,
+        "classes": table.classes,
+        "hidden": hidden,
+        "feature_mean": table.feature_mean.cpu(),
+        "feature_std": table.feature_std.cpu(),
+        "target_mean": table.target_mean,
+        "target_std": table.target_std,
+        "state_dict": {k: v.detach().cpu().clone() for k, v in module.net.state_dict().items()},
+    }
+    torch.save(state, job.output_dir / "model.ckpt")
+
+
+def write_model_card(job: JobRun, table: Table, hidden: list[int], params: dict[str, Any],
+                     summary: dict[str, Any]) -> None:
+    layers = " -> ".join(str(n) for n in [len(table.features), *hidden, table.n_outputs])
+    figures = "\n".join(
+        f"| {k} | {v:.6g} |" for k, v in summary.items() if k in METRIC_NAMES
+    )
+    labels = f"- Labels: {', '.join(table.classes)}\n" if table.classes else ""
+    loss = "cross-entropy" if table.task == "classification" else "MSE on the standardised target"
+    text = f"""# Model card: MLP {table.task}
+
+- Task: {table.task} of `{table.target}` ({loss})
+- Features ({len(table.features)}, standardised on the training rows): {", ".join(f"`{f}`" for f in table.features)}
+{labels}- Architecture: {layers} (ReLU), Adam lr={params["lr"]:g}
+- Training: {summary["epochs"]} epochs, batch size {params["batch_size"]}, seed {params["seed"]}
+- Rows: {summary["train_samples"]} train, {summary["val_samples"]} validation (val_split={params["val_split"]:g})
+- Device: {summary["device"]}, PyTorch Lightning {pl.__version__}, torch {torch.__version__}
+
+| final metric | value |
+| --- | --- |
+{figures}
+
+Weights: `model.ckpt` (`torch.load(path, weights_only=True)`: a dict with
+`state_dict`, `features`, `feature_mean`, `feature_std`, `classes`, `hidden`).
+"""
+    (job.output_dir / "model_card.md").write_text(text)
