@@ -30,6 +30,8 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "wallet": ("aitbc_cli.commands.wallet", "Create, import, back up and unlock wallets; send and check balances."),
     "chain": ("aitbc_cli.commands.chain", "Chains this daemon hosts: status, create, devnet controls."),
     "explorer": ("aitbc_cli.commands.explorer", "Look up blocks, transactions and accounts."),
+    "jobs": ("aitbc_cli.commands.jobs", "Submit paid AI jobs, follow them, fetch results, verify receipts."),
+    "miner": ("aitbc_cli.commands.miner", "Run the one-click miner: earn AIT running AI jobs."),
     "plugins": ("aitbc_cli.commands.plugins", "List loaded plugins and those that failed to load."),
 }
 # Flags that may stand anywhere on the line (`aitbc daemon status --json`); they

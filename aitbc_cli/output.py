@@ -55,12 +55,13 @@ class CliState:
             self._settings = load_settings(self.setting_flags)
         return self._settings
 
-    def client(self) -> Client:
+    def client(self, timeout: float | None = None) -> Client:
+        """A client of this invocation's daemon; `timeout` raises the per-answer limit for slow calls."""
         from aitbc_daemon.client import Client
 
         return Client(
             self.settings.socket_path,
-            timeout=self.settings.request_timeout,
+            timeout=max(timeout, self.settings.request_timeout) if timeout else self.settings.request_timeout,
             on_version_mismatch=self._warn_version_mismatch,
         )
 

@@ -36,6 +36,7 @@ from aitbc_daemon.jobs.models import (
     StoredFile,
     SubmitJob,
     UploadResult,
+    VerifyResult,
 )
 from aitbc_daemon.jobs.receipts import receipt_hash
 from aitbc_daemon.jobs.service import Coordinator, SubmitRequest
@@ -166,6 +167,14 @@ def job_receipt(job_id: str, jobs: Jobs) -> Receipt:
         raise NotFound(f"job {job_id} is {job.state}; only a completed job has a receipt", code="no_receipt")
     return Receipt(job_id=job_id, document=job.receipt, receipt_hash=receipt_hash(job.receipt),
                    settlement_tx=job.settlement_tx)
+
+
+@router.post("/jobs/{job_id}/verify")
+async def verify_job(job_id: str, jobs: Jobs, runtime: Annotated[DaemonRuntime, Depends(get_runtime)]) -> VerifyResult:
+    """Rerun a completed job on this machine and compare its outputs (or metrics) with the miner's."""
+    from aitbc_daemon.miner.verify import verify_job as rerun_and_compare
+
+    return await rerun_and_compare(jobs, job_id, runtime.miner.workdir)
 
 
 # --- miners --------------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ class MinerAgent:
             "max_concurrent": self.config.max_concurrent, "benchmark": self.benchmark,
         })
         self.miner_id = miner["id"]
+        self.state = "idle"
         return miner
 
     async def run(self) -> None:

@@ -175,7 +175,8 @@ class MinerService:
         if agent is None or not self.running:
             return MinerStatus(running=False, state="error" if self.last_error else "stopped", error=self.last_error,
                                benchmark=self.cached_benchmark(),
-                               miner_id=agent.miner_id if agent else None)
+                               miner_id=agent.miner_id if agent else None,
+                               payout=agent.config.payout if agent else None)
         record: dict[str, Any] = {}
         if agent.miner_id is not None:
             try:
