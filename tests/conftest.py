@@ -25,6 +25,8 @@ from aitbc_daemon.client import Client, DaemonNotRunning
 from aitbc_daemon.config import Paths
 from aitbc_daemon.launcher import stop
 
+pytest_plugins = ["tests.jobs_fixtures"]  # the jobs and miner tests share their daemons and helpers
+
 STARTUP_SECONDS = 20.0
 
 

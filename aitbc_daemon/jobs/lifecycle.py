@@ -178,10 +178,21 @@ def lose_lease(job: Job, *, now: float, max_attempts: int, reason: str) -> Job:
     return replace(job, state=QUEUED, lease=None, excluded_miners=excluded, started_at=None, error=reason, progress={})
 
 
-def hand_back(job: Job, *, lease_id: str) -> Job:
-    """A miner stopping gracefully returns the lease: the attempt does not count against anyone."""
+def hand_back(job: Job, *, lease_id: str, reason: str, counts: bool, now: float, max_attempts: int) -> Job:
+    """The miner returns the lease without a verdict on the job.
+
+    A graceful stop does not count as an attempt. A worker that died under the
+    job does (the job itself may be what kills it), so such a job still ends,
+    failed and refunded, once its attempts run out.
+    """
     _require_lease(job, lease_id, "hand it back")
-    return replace(job, state=QUEUED, lease=None, attempts=max(0, job.attempts - 1), started_at=None, progress={})
+    if not counts:
+        return replace(job, state=QUEUED, lease=None, attempts=max(0, job.attempts - 1), started_at=None,
+                       progress={}, error=reason)
+    if job.attempts >= max_attempts:
+        return replace(job, state=FAILED, lease=None, finished_at=now, settlement=REFUND,
+                       error=f"{reason}; gave up after {job.attempts} attempt(s)")
+    return replace(job, state=QUEUED, lease=None, started_at=None, progress={}, error=reason)
 
 
 def settled(job: Job, *, tx_hash: str) -> Job:

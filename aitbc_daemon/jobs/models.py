@@ -215,7 +215,8 @@ class ResultSubmission(ApiModel):
 class FailureReport(ApiModel):
     lease_id: str
     error: Annotated[str, MaxLen(2000)]
-    hand_back: bool = False  # True: not the job's fault (worker died, miner stopping): queue it again
+    hand_back: bool = False  # True: no verdict on the job (worker died, miner stopping): queue it again
+    attempt_counts: bool = True  # False only for a graceful stop: the hand-back costs the job no attempt
 
 
 @dataclass

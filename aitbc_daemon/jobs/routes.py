@@ -230,4 +230,6 @@ def submit_result(miner_id: str, job_id: str, body: ResultSubmission, jobs: Jobs
 
 @router.post("/miners/{miner_id}/jobs/{job_id}/failure", tags=["miners"])
 def report_failure(miner_id: str, job_id: str, body: FailureReport, jobs: Jobs) -> JobOut:
-    return job_out(jobs.report_failure(job_id, miner_id, body.lease_id, body.error, body.hand_back), jobs)
+    return job_out(
+        jobs.report_failure(job_id, miner_id, body.lease_id, body.error, body.hand_back, body.attempt_counts), jobs
+    )

@@ -406,13 +406,16 @@ class Coordinator:
             if path.stat().st_size != int(item["size"]):
                 raise InvalidReceipt(f"output {item['name']}: size {item['size']} does not match the stored file")
 
-    def report_failure(self, job_id: str, miner_id: str, lease_id: str, error: str, hand_back: bool) -> Job:
+    def report_failure(self, job_id: str, miner_id: str, lease_id: str, error: str, hand_back: bool,
+                       attempt_counts: bool = True) -> Job:
         with self._lock:
             job = self._held(job_id, miner_id)
             if hand_back:
-                job = self._save(lifecycle.hand_back(job, lease_id=lease_id), "requeued", reason=error)
+                job = lifecycle.hand_back(job, lease_id=lease_id, reason=error, counts=attempt_counts,
+                                          now=self.clock(), max_attempts=self.settings.max_attempts)
+                self._save(job, "requeued" if job.state == lifecycle.QUEUED else "failed", reason=error)
                 self._notify()
-                return job
+                return self.settle(job)
             job = self._save(lifecycle.fail(job, lease_id=lease_id, error=error, now=self.clock()), "failed", error=error)
             self.store.record_outcome(miner_id, outcome="failed")
         return self.settle(job)

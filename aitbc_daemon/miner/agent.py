@@ -139,7 +139,7 @@ class MinerAgent:
             poll.cancel()
         if not wait:
             for active in list(self.active.values()):
-                await self._hand_back(active, "the miner is stopping")
+                await self._hand_back(active, "the miner is stopping", attempt_counts=False)
                 await self.workers[active.slot].cancel()
 
     # --- one slot ------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ class MinerAgent:
             self.lease_seconds = float(grant["lease_seconds"])
             active = ActiveJob(grant, index)
             if self._stopping:
-                await self._hand_back(active, "the miner is stopping")
+                await self._hand_back(active, "the miner is stopping", attempt_counts=False)
                 return
             self.active[active.job_id] = active
             self.state = "busy"
@@ -203,6 +203,7 @@ class MinerAgent:
         timeout = max(1.0, min(self.config.job_timeout, float(grant["expires_at"]) - time.time()))
         active.running = True
         started = time.time()
+        asyncio.get_running_loop().create_task(self._beat_once())  # say "running" now, not at the next beat
         try:
             done = await worker.run_job(request, self._on_event(active), timeout)
         except JobCancelled:
@@ -278,11 +279,13 @@ class MinerAgent:
             log.warning("job %s: failure report refused: %s", active.job_id, exc)
         self.record.failed += 1
 
-    async def _hand_back(self, active: ActiveJob, reason: str) -> None:
+    async def _hand_back(self, active: ActiveJob, reason: str, *, attempt_counts: bool = True) -> None:
         assert self.miner_id is not None
         try:
-            await self.link.failure(self.miner_id, active.job_id,
-                                    {"lease_id": active.grant["lease_id"], "error": reason, "hand_back": True})
+            await self.link.failure(self.miner_id, active.job_id, {
+                "lease_id": active.grant["lease_id"], "error": reason, "hand_back": True,
+                "attempt_counts": attempt_counts,
+            })
             self.record.handed_back += 1
         except (ApiError, CoordinatorUnreachable) as exc:
             log.info("job %s: hand-back not taken (%s); the lease will lapse", active.job_id, exc)

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from aitbc_daemon.client import ApiError
-from tests.jobs.conftest import AIT, CHAIN, HandMiner, balance, funded_wallet, settled, submit, wait_for
+from tests.jobs_fixtures import AIT, CHAIN, HandMiner, balance, funded_wallet, settled, submit, wait_for
 
 IRIS_HEAD = b"sepal_length,sepal_width,petal_length,petal_width,species\n"
 
@@ -178,7 +178,7 @@ def test_a_failed_job_refunds_the_client_and_never_pays_the_miner(client, hand_m
 
 def test_a_lost_lease_requeues_the_job_then_fails_it_when_attempts_run_out(aitbc_home):
     from tests.conftest import start_daemon
-    from tests.jobs.conftest import jobs_env
+    from tests.jobs_fixtures import jobs_env
 
     daemon = start_daemon(aitbc_home, env=jobs_env(aitbc_home, AITBC_LEASE_SECONDS="0.5", AITBC_MAX_JOB_ATTEMPTS="2"))
     try:

@@ -1,4 +1,4 @@
-"""Random interleavings of submit, lease, heartbeat loss, result, failure, cancel and expiry.
+"""Random interleavings of submit, lease, heartbeat loss, result, failure, hand-back, cancel and expiry.
 
 The real coordinator over a real devnet chain, keystore and blob store, with
 a hand-moved clock: whatever happens, every job ends in exactly one final
@@ -118,6 +118,16 @@ def do_fail(world: World, pick: int) -> None:
     world.coordinator.report_failure(job_id, miner_id, lease_id, "boom", hand_back=False)
 
 
+def do_hand_back(world: World, pick: int) -> None:
+    """A worker died (counts as an attempt) or the miner stopped gracefully (does not)."""
+    if not world.grants:
+        return
+    job_id = sorted(world.grants)[pick % len(world.grants)]
+    miner_id, lease_id = world.grants[job_id]
+    world.coordinator.report_failure(job_id, miner_id, lease_id, "worker died", hand_back=True,
+                                     attempt_counts=pick % 2 == 0)
+
+
 def do_cancel(world: World, pick: int) -> None:
     jobs = world.coordinator.store.list_jobs(limit=1000)
     if jobs:
@@ -137,6 +147,7 @@ ACTIONS = st.one_of(
     _SUBMIT, _SUBMIT, _LEASE, _LEASE, _LEASE, _RESULT, _RESULT, _RESULT,
     st.tuples(st.just(do_heartbeat), st.integers(0, 1)),
     st.tuples(st.just(do_fail), st.integers(0, 10)),
+    st.tuples(st.just(do_hand_back), st.integers(0, 10)),
     st.tuples(st.just(do_cancel), st.integers(0, 10)),
     st.tuples(st.just(do_advance), st.sampled_from([1, 5, 11, 40, 120])),
 )

@@ -50,9 +50,6 @@ CHECKPOINT_FORMAT = "aitbc-train-mlp/1"
 METRIC_NAMES = ("train_loss", "val_loss", "val_accuracy", "val_mae", "val_rmse")
 VAL_CHUNK = 8192  # rows per validation batch: one or a few batches per epoch
 STEPS_PER_BLOCK = 64  # optimiser steps per Lightning training step (see TabularMLP)
-# More than one GPU: processes forked from the worker. Lightning's plain "ddp"
-# would re-execute sys.argv (the miner worker itself) once per extra GPU.
-MULTI_GPU_STRATEGY = "ddp_fork"
 
 
 @dataclass
@@ -222,7 +219,7 @@ class TabularMLP(pl.LightningModule):
         return torch.optim.Adam(self.parameters(), lr=self.lr)
 
     def on_fit_start(self) -> None:
-        for blocks in self._blocks:  # here, not before fit: forked DDP workers must own CUDA
+        for blocks in self._blocks:  # here the module knows its device (each DDP rank its own GPU)
             blocks.to(self.device)
 
     def _add(self, name: str, value: torch.Tensor) -> None:
@@ -291,15 +288,14 @@ class TabularMLP(pl.LightningModule):
 class EpochReport(pl.Callback):
     """Sends each epoch's figures to the coordinator and keeps them for metrics.json."""
 
-    def __init__(self, job: JobRun, epochs: int, out_metrics: str) -> None:
+    def __init__(self, job: JobRun, epochs: int) -> None:
         self.job = job
         self.epochs = epochs
         self.history: list[dict[str, float | int]] = []
-        self.out_metrics = out_metrics
 
     def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         assert isinstance(module, TabularMLP)
-        stats = module.take_epoch_stats()  # runs after this epoch's validation
+        stats = module.take_epoch_stats()  # runs after this epoch's validation; every rank must call it
         if not trainer.is_global_zero:
             return
         record: dict[str, float | int] = {"epoch": trainer.current_epoch + 1, **stats}
@@ -308,25 +304,18 @@ class EpochReport(pl.Callback):
         self.job.report(epoch=record["epoch"], epochs=self.epochs, **figures)
         self.job.log(f"epoch {record['epoch']}/{self.epochs} " + " ".join(f"{k}={v:.4f}" for k, v in figures.items()))
 
-    def on_train_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        # Written by the process that trained as rank 0: with forked DDP that is
-        # not the worker, so the file is how the history reaches it.
-        if trainer.is_global_zero:
-            with open(self.out_metrics, "w") as handle:
-                handle.write(json.dumps(self.history, indent=2) + "\n")
 
-
-def _devices(job: JobRun, wanted: int) -> tuple[str, int, str]:
-    """(accelerator, devices, strategy) for the device the miner gave this job."""
+def placement(job: JobRun, wanted: int) -> tuple[str, int]:
+    """(accelerator, devices) for what the miner gave this job and the `gpus` param asks for."""
     if job.device != "cuda":
         if wanted > 1:
             job.log(f"gpus={wanted} ignored: this job runs on the CPU")
-        return "cpu", 1, "auto"
+        return "cpu", 1
     given = max(job.gpus, 1)
     count = wanted or given
     if count > given:
         raise InvalidJob(f"the job asks for {count} GPUs but the miner gave it {given}")
-    return "auto", count, MULTI_GPU_STRATEGY if count > 1 else "auto"
+    return "auto", count
 
 
 @contextlib.contextmanager
@@ -342,6 +331,7 @@ def _quiet_lightning() -> Iterator[None]:
             warnings.filterwarnings("ignore", message=".*GPU available but not used.*")
             warnings.filterwarnings("ignore", message=".*The number of training batches.*")
             warnings.filterwarnings("ignore", message=".*isinstance.treespec, LeafSpec.*")
+            warnings.filterwarnings("ignore", message=".*have no `val_dataloader`. Skipping val loop.*")
             yield
     finally:
         for log, level in zip(loggers, levels):
@@ -349,13 +339,29 @@ def _quiet_lightning() -> Iterator[None]:
 
 
 def train(job: JobRun) -> dict[str, Any]:
-    """Run one `train` job: fit, then write metrics.json, model.ckpt and model_card.md."""
+    """Run one `train` job: fit, then write metrics.json, model.ckpt and model_card.md.
+
+    On one device the worker trains in its own process, where torch is warm.
+    DDP across several GPUs runs in a fresh process (`train_ddp`), because
+    Lightning's DDP starts its other ranks by re-running the main script.
+    """
     params = check_params(PARAMS, job.params)
+    accelerator, devices = placement(job, int(params["gpus"]))
+    if devices > 1:
+        from aitbc_daemon.miner.executors import train_ddp
+
+        return train_ddp.train_in_subprocess(job, params, accelerator, devices)
+    summary = fit_and_write(job, params, accelerator, devices, "auto")
+    assert summary is not None  # one process: it is rank zero
+    return summary
+
+
+def fit_and_write(job: JobRun, params: dict[str, Any], accelerator: str, devices: int,
+                  strategy: str) -> dict[str, Any] | None:
+    """Fit with the given placement; rank zero writes the outputs and gets the summary, others None."""
     task, target = str(params["task"]), str(params["target"])
     hidden = parse_hidden(str(params["hidden"]))
     epochs, seed = int(params["epochs"]), int(params["seed"])
-    accelerator, devices, strategy = _devices(job, int(params["gpus"]))
-
     with _quiet_lightning():
         pl.seed_everything(seed, workers=True)
         table = load_table(str(job.inputs[0].path), target, task, float(params["val_split"]), seed)
@@ -367,8 +373,7 @@ def train(job: JobRun) -> dict[str, Any]:
         val_blocks = RowBlocks(table.x_val, table.y_val, VAL_CHUNK, None)
         module = TabularMLP(len(table.features), hidden, table.n_outputs, task, float(params["lr"]),
                             batch_size, table.target_std, [train_blocks, val_blocks])
-        metrics_path = job.output_dir / "metrics.json"
-        report = EpochReport(job, epochs, str(metrics_path))
+        report = EpochReport(job, epochs)
         with tempfile.TemporaryDirectory(prefix="aitbc-train-") as scratch:
             trainer = pl.Trainer(
                 accelerator=accelerator, devices=devices, strategy=strategy, max_epochs=epochs,
@@ -378,21 +383,21 @@ def train(job: JobRun) -> dict[str, Any]:
             )
             trainer.fit(module, train_dataloaders=train_blocks,
                         val_dataloaders=val_blocks if len(table.x_val) else None)
+    if not trainer.is_global_zero:
+        return None
 
-    history = json.loads(metrics_path.read_text())
-    final = history[-1]
-    device = "cpu" if accelerator == "cpu" else f"cuda x{devices}"
-    save_checkpoint(job, module, table, hidden)
+    final = report.history[-1]
     summary: dict[str, Any] = {
         "task": task,
-        "train_loss": final["train_loss"],
-        **{k: v for k, v in final.items() if k.startswith("val_")},
+        **{k: final[k] for k in METRIC_NAMES if k in final},
         "epochs": epochs,
         "samples": len(table.x_train) + len(table.x_val),
         "train_samples": len(table.x_train),
         "val_samples": len(table.x_val),
-        "device": device,
+        "device": "cpu" if accelerator == "cpu" else f"cuda x{devices}",
     }
+    (job.output_dir / "metrics.json").write_text(json.dumps(report.history, indent=2) + "\n")
+    save_checkpoint(job, module, table, hidden)
     write_model_card(job, table, hidden, params, summary)
     return summary
 

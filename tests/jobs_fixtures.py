@@ -19,7 +19,7 @@ from tests.conftest import RunningDaemon, home_env, start_daemon
 
 CHAIN = "ait-devnet"
 PASSWORD = "pw"
-PLUGINS = Path(__file__).parent.parent / "plugins_fixture"
+PLUGINS = Path(__file__).parent / "plugins_fixture"
 AIT = 1_000_000
 
 
