@@ -58,6 +58,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
             runtime.start_task(job, name=name)
         runtime.coordinator.bind(asyncio.get_running_loop())
         runtime.start_task(sweep_jobs(runtime.coordinator), name="jobs.sweep")
+        runtime.start_task(runtime.miner.resume(), name="miner.resume")
         runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
         yield
         await runtime.miner.shutdown()

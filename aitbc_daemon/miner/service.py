@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from aitbc_daemon.miner.worker_process import WorkerProcess
 from aitbc_daemon.service_key import load_or_create_key
 
 log = logging.getLogger("aitbc.miner")
+RESUME_FILE = "running.json"  # present while the user wants the miner on: the daemon resumes it at start
 
 
 class MinerRunning(Conflict):
@@ -100,7 +102,22 @@ class MinerService:
         self.agent, self._link = agent, link
         self.last_error = None
         self._task = asyncio.get_running_loop().create_task(self._serve(agent), name="miner")
+        write_atomically(self.workdir / RESUME_FILE, json.dumps(asdict(request)).encode())
         return await self.status()
+
+    async def resume(self) -> None:
+        """At daemon start: start the miner again if it was running when the daemon went down
+        (a crash included), like a container with restart policy `unless-stopped`."""
+        saved = self.workdir / RESUME_FILE
+        if not saved.exists():
+            return
+        try:
+            request = StartMiner(**json.loads(saved.read_text()))
+            await self.start(request)
+            log.info("resumed the miner (it was running when the daemon stopped)")
+        except Exception as exc:
+            self.last_error = f"could not resume the miner: {exc}"
+            log.warning("%s", self.last_error)
 
     def _link_for(self, request: StartMiner) -> CoordinatorLink:
         if request.coordinator:
@@ -124,6 +141,7 @@ class MinerService:
     async def stop(self, *, wait: bool) -> MinerStatus:
         if not self.running or self.agent is None or self._task is None:
             raise MinerNotRunning("the miner is not running; 'aitbc miner start' starts it")
+        (self.workdir / RESUME_FILE).unlink(missing_ok=True)
         await self.agent.stop(wait=wait)
         await asyncio.shield(self._task)
         return await self.status()

@@ -53,6 +53,7 @@ from aitbc_daemon.plugins import load_group
 
 EXECUTOR_GROUP = "aitbc.executors"
 EXTRA_EXECUTORS_ENV = "AITBC_EXTRA_EXECUTORS"
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 MAX_LOG_LINE = 8192
 MAX_MESSAGE = 2000
 CPU_BENCH_SIZE = 1024
@@ -354,7 +355,30 @@ def _matmul_rate(torch: Any, device: Any, size: int) -> tuple[float, float, int]
     return 2.0 * size**3 * rounds / elapsed / 1e9, elapsed, rounds
 
 
+def die_with_parent() -> None:
+    """Ask Linux to kill this worker when the daemon that started it dies (kill -9 included).
+
+    Without it a worker outlives a killed daemon until its job ends, still
+    using the GPU for a result nobody will collect. Elsewhere this is a no-op:
+    the worker then exits at the end of its job, on EOF.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the daemon died before prctl took effect
+        os._exit(1)
+
+
 def main() -> int:
+    die_with_parent()
     protocol, requests = take_stdio()
     begun = time.perf_counter()
     torch_version, lightning_version = import_heavy()

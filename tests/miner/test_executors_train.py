@@ -137,6 +137,15 @@ def test_without_validation_rows_only_the_train_loss_is_reported(tmp_path):
     assert set(run.reports[0]) == {"epoch", "epochs", "loss"}
 
 
+def test_a_csv_is_read_as_validate_read_it(tmp_path):
+    messy = tmp_path / "messy.csv"
+    messy.write_text("\ufeff a , b ,label\n1,2,x\n   \n,,\n 3 , 4 , y \n\n5,6,x\r\n7,8,y\n")
+    inputs = [InputFile("messy.csv", messy, messy.stat().st_size)]
+    run = run_train(tmp_path / "out", {"target": "label", "epochs": 1, "val_split": 0.25}, inputs)
+    assert (run.metrics["train_samples"], run.metrics["val_samples"]) == (3, 1)
+    assert "Labels: x, y" in (run.out / "model_card.md").read_text()
+
+
 def test_gpu_placement_follows_what_the_miner_gave():
     from aitbc_daemon.miner.executors.train_model import placement
 

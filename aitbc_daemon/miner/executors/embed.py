@@ -24,9 +24,7 @@ Importing this module and `validate` use the standard library only.
 from __future__ import annotations
 
 import importlib.util
-import json
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from aitbc_daemon.miner.executors.base import (
@@ -111,7 +109,8 @@ class EmbedExecutor:
         return normalised
 
     def run(self, job: JobRun) -> dict[str, Any]:
-        from aitbc_daemon.miner.executors import embed_model  # torch, sentence-transformers: worker only
+        # torch, sentence-transformers: worker only
+        from aitbc_daemon.miner.executors import embed_model
 
         return embed_model.embed(job)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 from collections.abc import Iterator
 from functools import lru_cache
 from importlib.metadata import version
@@ -17,7 +16,13 @@ from typing import Any
 import numpy as np
 
 from aitbc_daemon.miner.executors.base import JobRun, check_params
-from aitbc_daemon.miner.executors.embed import MODEL_DISTRIBUTION, MODEL_NAME, PARAMS, REPORT_EVERY, read_lines
+from aitbc_daemon.miner.executors.embed import (
+    MODEL_DISTRIBUTION,
+    MODEL_NAME,
+    PARAMS,
+    REPORT_EVERY,
+    read_lines,
+)
 
 
 @lru_cache(maxsize=2)

@@ -171,7 +171,8 @@ class TrainExecutor:
         return normalised
 
     def run(self, job: JobRun) -> dict[str, Any]:
-        from aitbc_daemon.miner.executors import train_model  # torch, lightning, pandas: worker only
+        # torch, lightning, pandas: worker only
+        from aitbc_daemon.miner.executors import train_model
 
         return train_model.train(job)
 

@@ -76,11 +76,14 @@ class Table:
 
 def load_table(path: str, target: str, task: str, val_split: float, seed: int) -> Table:
     """Read the CSV, split it by `seed` and standardise the features on the training rows only."""
+    # Read as text and parse like `check_table` did: cells stripped, rows of blank cells skipped.
     frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False, skip_blank_lines=True)
     frame.columns = [str(name).strip() for name in frame.columns]
+    frame = frame.apply(lambda column: column.str.strip())
+    frame = frame[(frame != "").any(axis=1)].reset_index(drop=True)
     features = [name for name in frame.columns if name != target]
-    x_all = torch.tensor(frame[features].apply(lambda col: col.str.strip()).astype("float64").to_numpy())
-    labels = frame[target].str.strip()
+    x_all = torch.tensor(frame[features].astype("float64").to_numpy())
+    labels = frame[target]
     classes: list[str] = []
     if task == "classification":
         classes = sorted(labels.unique().tolist())
@@ -89,7 +92,7 @@ def load_table(path: str, target: str, task: str, val_split: float, seed: int) -
     else:
         y_all = torch.tensor(labels.astype("float64").to_numpy())
 
-    n_train, n_val = split_sizes(len(frame), val_split)
+    n_val = split_sizes(len(frame), val_split)[1]
     order = torch.randperm(len(frame), generator=torch.Generator().manual_seed(seed))
     train_rows, val_rows = order[n_val:], order[:n_val]
 
@@ -365,6 +368,8 @@ def fit_and_write(job: JobRun, params: dict[str, Any], accelerator: str, devices
     with _quiet_lightning():
         pl.seed_everything(seed, workers=True)
         table = load_table(str(job.inputs[0].path), target, task, float(params["val_split"]), seed)
+        if len(table.x_train) < devices:
+            raise InvalidJob(f"{len(table.x_train)} training rows cannot be shared by {devices} devices")
         batch_size = int(params["batch_size"])
         # One minibatch per Lightning step under DDP: each step's backward must be the
         # one that DDP's forward prepared for, so the gradients are all-reduced.
