@@ -33,7 +33,7 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
     genesis = devnet_genesis().to_dict() | {"chain_id": "side-chain", "is_devnet": False}
     genesis_file.write_text(json.dumps(genesis))
     invocations = [
-        ["quickstart", "--json"],
+        ["quickstart", "--skip-job", "--json"],
         ["daemon", "start", "--json"],
         ["daemon", "status", "--json"],
         ["--json", "daemon", "log-level", "info"],
@@ -66,9 +66,25 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
         ["explorer", "blocks", "--json"],
         ["explorer", "search", "1", "--json"],
         ["explorer", "account", "ait1jr3fjqq5t34nlj8wg23ahg46g0kgl72fqp2wdv", "--json"],
+        ["miner", "start", "--json"],
+        ["miner", "status", "--json"],
+        ["miner", "benchmark", "--json"],
+        ["jobs", "executors", "--json"],
+        ["jobs", "submit", "hash", "-i", str(key_file), "--payment", "1", "--from", "alice", "--wait", "--json"],
+        ["jobs", "status", "{job}", "--json"],
+        ["jobs", "result", "{job}", "-o", str(tmp_path / "result"), "--json"],
+        ["jobs", "receipt", "{job}", "--verify", "--json"],
+        ["jobs", "verify", "{job}", "--json"],
+        ["miner", "earnings", "--json"],
+        ["miner", "stop", "--json"],
+        ["jobs", "submit", "hash", "-i", str(key_file), "--payment", "1", "--from", "alice", "--json"],
+        ["jobs", "cancel", "{job}", "--json"],
+        ["jobs", "list", "--json"],
     ]
+    job = ""
     covered = set()
     for args in invocations:
+        args = [a.replace("{job}", job) for a in args]
         result = cli(*args)
         if args[0] == "quickstart":  # leaves the daemon running; start then refuses
             assert json.loads(result.stdout)["started"] is True
@@ -78,7 +94,9 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
             sent = json.loads(result.stdout)["hash"]
             assert json.loads(cli("explorer", "tx", sent, "--json").stdout)["status"] == "included"
             covered.add(("explorer", "tx"))
-        json.loads(result.stdout)  # raises if anything but one document is on stdout
+        document = json.loads(result.stdout)  # raises if anything but one document is on stdout
+        if args[:2] == ["jobs", "submit"]:
+            job = document["id"]
         covered.add(tuple(a for a in args if not a.startswith("-"))[:2])
 
     # `daemon events --json` streams JSON lines until the daemon stops.
@@ -97,6 +115,8 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
     covered |= {("daemon", "events"), ("daemon", "stop")}
     # These need a second daemon; their --json output is checked in test_chain_follow.py / test_chain_cli.py.
     covered |= {("chain", "follow"), ("chain", "import")}
+    # `jobs logs --json` streams JSON lines: checked in tests/miner/test_miner_daemon.py.
+    covered |= {("jobs", "logs")}
 
     assert covered == leaf_commands(), "a command was added without a --json check here"
 

@@ -89,12 +89,21 @@ def test_unexpected_config_problem_is_one_line_not_a_traceback(aitbc_home):
     assert "Traceback" not in result.stderr
 
 
-def test_quickstart_starts_the_daemon_once_and_says_how_to_stop(aitbc_home):
+def test_quickstart_runs_the_whole_loop_and_says_how_to_stop(aitbc_home):
     first = aitbc(aitbc_home, "quickstart")
     assert first.returncode == 0, first.stderr
     assert "started the aitbc daemon" in first.stdout
+    assert "trained an MLP on Iris" in first.stdout and "checks pass" in first.stdout
     assert "aitbc daemon stop" in first.stdout
+    password_file = aitbc_home / "quickstart-password"
+    assert password_file.stat().st_mode & 0o777 == 0o600  # no AITBC_PASSWORD, no terminal: generated
     second = aitbc(aitbc_home, "quickstart", "--json")
     report = json.loads(second.stdout)
     assert report["started"] is False and report["status"]["home"] == str(aitbc_home)
+    loop = report["loop"]
+    assert loop["job"]["state"] == "completed" and loop["receipt_valid"]
+    assert loop["job"]["progress"]["epoch"] == loop["job"]["progress"]["epochs"] == 20
+    assert loop["after"]["client"] == loop["before"]["client"] - 1_000_000
+    assert loop["after"]["miner"] == loop["before"]["miner"] + 1_000_000
+    assert aitbc(aitbc_home, "miner", "stop").returncode == 0
     assert aitbc(aitbc_home, "daemon", "stop").returncode == 0
