@@ -21,12 +21,12 @@ def bench_env(home: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_daemon() -> Iterator[tuple[Path, dict[str, str], int]]:
+def running_daemon(**extra_env: str) -> Iterator[tuple[Path, dict[str, str], int]]:
     """(home, env, pid) of a detached daemon started with `aitbc daemon start --json`."""
     import json
 
     home = Path(tempfile.mkdtemp(prefix="aitbc-bench-", dir="/tmp"))
-    env = bench_env(home)
+    env = {**bench_env(home), **extra_env}
     try:
         started = subprocess.run([AITBC, "daemon", "start", "--json"], env=env, check=True, capture_output=True, text=True)
         yield home, env, json.loads(started.stdout)["pid"]

@@ -11,11 +11,15 @@ Outputs written into the job's output directory:
   accuracy or MAE/RMSE). Deterministic: the same CSV, params and seed on the
   same kind of device give the same bytes.
 - `model.ckpt`: a plain `torch.save` of a dict (the `state_dict`, the layer
-  sizes, the feature scaler and the label mapping), not a Lightning checkpoint,
-  whose metadata (versions, loop state) would change the bytes between runs.
-  Deterministic on CPU like `metrics.json` (the test suite checks both).
-- `model_card.md`: task, columns, architecture, epochs, final metrics, seed and
-  device. Deterministic (no timestamps, no timings).
+  sizes, the feature scaler and the label mapping), not a Lightning checkpoint:
+  it loads with `torch.load(path, weights_only=True)` without Lightning and
+  holds no trainer state. Deterministic like `metrics.json` (the tests check
+  that two CPU runs give byte-identical files).
+- `model_card.md`: task, columns, architecture, epochs, final metrics, seed,
+  device and library versions. Deterministic (no timestamps, no timings).
+
+One device trains in the worker's own process (`train_model`); DDP across
+several GPUs runs in a process of its own (`train_ddp`).
 """
 
 from __future__ import annotations
