@@ -25,7 +25,9 @@ def load_or_create_key(path: Path) -> SigningKey:
             document = json.loads(path.read_text())
             key = SigningKey(bytes.fromhex(document["private_key"]))
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise AitbcError(f"{path} is not a readable key file: {type(exc).__name__}", code="corrupt_key") from None
+            raise AitbcError(
+                f"{path} is not a readable key file: {type(exc).__name__}", code="corrupt_key"
+            ) from None
         return key
     key = SigningKey.generate()
     document = {

@@ -31,7 +31,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=30)
     args = parser.parse_args()
-    with running_daemon(PYTHONPATH=str(PLUGINS), AITBC_KDF_OPSLIMIT="1", AITBC_KDF_MEMLIMIT_KIB="8") as (home, _env, _pid):
+    with running_daemon(PYTHONPATH=str(PLUGINS), AITBC_KDF_OPSLIMIT="1", AITBC_KDF_MEMLIMIT_KIB="8") as (
+        home,
+        _env,
+        _pid,
+    ):
         socket = Paths.discover({"AITBC_HOME": str(home)}).default_socket
         with Client(socket, timeout=120) as client:
             client.create_wallet("alice", "pw")
@@ -40,7 +44,9 @@ def main() -> None:
             client.create_wallet("miner", "pw")
             begun = time.perf_counter()
             client.start_miner({"payout": client.wallet("miner").address})
-            print(f"miner start (worker spawn, torch import, benchmark, register): {time.perf_counter() - begun:.2f} s")
+            print(
+                f"miner start (worker spawn, torch import, benchmark, register): {time.perf_counter() - begun:.2f} s"
+            )
             events: queue.Queue = queue.Queue()
             listener = threading.Thread(target=_listen, args=(socket, events), daemon=True)
             listener.start()
@@ -49,8 +55,15 @@ def main() -> None:
             for _ in range(args.jobs):
                 time.sleep(0.3)  # the miner is idle again, long-polling
                 sent = time.perf_counter()
-                job = client.submit_job({"executor": "sleep", "payment": 1000, "wallet": "alice", "chain": CHAIN,
-                                         "params": {"seconds": 0.2}})
+                job = client.submit_job(
+                    {
+                        "executor": "sleep",
+                        "payment": 1000,
+                        "wallet": "alice",
+                        "chain": CHAIN,
+                        "params": {"seconds": 0.2},
+                    }
+                )
                 submitted = time.perf_counter()
                 while True:
                     at, topic, job_id = events.get(timeout=30)
@@ -63,10 +76,14 @@ def main() -> None:
     to_running = sorted(ms for ms, _ in latencies)
     submit_only = sorted(ms for _, ms in latencies)
     p = lambda xs, q: xs[min(len(xs) - 1, int(q * len(xs)))] * 1000  # noqa: E731
-    print(f"{len(latencies)} jobs: submit -> running p50 {p(to_running, 0.5):.1f} ms, p90 {p(to_running, 0.9):.1f} ms, "
-          f"max {max(to_running) * 1000:.1f} ms (target p50 <= 100 ms)")
-    print(f"  of which the submit call (escrow lock mined in a block): p50 {p(submit_only, 0.5):.1f} ms, "
-          f"mean {statistics.mean(submit_only) * 1000:.1f} ms")
+    print(
+        f"{len(latencies)} jobs: submit -> running p50 {p(to_running, 0.5):.1f} ms, p90 {p(to_running, 0.9):.1f} ms, "
+        f"max {max(to_running) * 1000:.1f} ms (target p50 <= 100 ms)"
+    )
+    print(
+        f"  of which the submit call (escrow lock mined in a block): p50 {p(submit_only, 0.5):.1f} ms, "
+        f"mean {statistics.mean(submit_only) * 1000:.1f} ms"
+    )
 
 
 def _listen(socket: Path, events: queue.Queue) -> None:

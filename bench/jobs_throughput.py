@@ -47,7 +47,9 @@ def main() -> None:
             while True:
                 counts = client.jobs(limit=1).counts
                 if counts.get("completed", 0) >= args.jobs:
-                    pending = [j for j in client.jobs(states=["completed"], limit=1000).jobs if not j.settlement_tx]
+                    pending = [
+                        j for j in client.jobs(states=["completed"], limit=1000).jobs if not j.settlement_tx
+                    ]
                     if not pending:
                         break
                 time.sleep(0.05)
@@ -56,18 +58,29 @@ def main() -> None:
             status = client.miner_status()
             client.stop_miner(wait=True)
     assert paid == args.jobs * 1000, f"paid {paid}, expected {args.jobs * 1000}"
-    print(f"{args.jobs} hash jobs, miner with {args.slots} slot(s): {elapsed:.2f} s end to end, "
-          f"{args.jobs / elapsed:.1f} jobs/s (target >= 20); submitting alone took {submitted:.2f} s "
-          f"({args.jobs / submitted:.0f} submits/s)")
-    print(f"miner: {status.jobs_done} done, {status.jobs_failed} failed; payout received {paid} units = "
-          f"{args.jobs} x 1000, each release carrying its receipt hash")
+    print(
+        f"{args.jobs} hash jobs, miner with {args.slots} slot(s): {elapsed:.2f} s end to end, "
+        f"{args.jobs / elapsed:.1f} jobs/s (target >= 20); submitting alone took {submitted:.2f} s "
+        f"({args.jobs / submitted:.0f} submits/s)"
+    )
+    print(
+        f"miner: {status.jobs_done} done, {status.jobs_failed} failed; payout received {paid} units = "
+        f"{args.jobs} x 1000, each release carrying its receipt hash"
+    )
 
 
 def _submit_all(socket, digest: str, count: int, ids: list[str]) -> None:
     with Client(socket, timeout=120) as client:
         for _ in range(count):
-            job = client.submit_job({"executor": "hash", "payment": 1000, "wallet": "alice", "chain": CHAIN,
-                                     "inputs": [{"name": "x.bin", "sha256": digest}]})
+            job = client.submit_job(
+                {
+                    "executor": "hash",
+                    "payment": 1000,
+                    "wallet": "alice",
+                    "chain": CHAIN,
+                    "inputs": [{"name": "x.bin", "sha256": digest}],
+                }
+            )
             ids.append(job.id)
 
 

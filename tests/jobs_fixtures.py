@@ -31,7 +31,9 @@ def jobs_env(home: Path, **extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def jobs_daemon(aitbc_home: Path) -> Iterator[RunningDaemon]:
-    running = start_daemon(aitbc_home, env=jobs_env(aitbc_home, AITBC_LEASE_SECONDS="2", AITBC_MAX_INPUT_MIB="1"))
+    running = start_daemon(
+        aitbc_home, env=jobs_env(aitbc_home, AITBC_LEASE_SECONDS="2", AITBC_MAX_INPUT_MIB="1")
+    )
     yield running
     if running.process.poll() is None:
         running.stop()
@@ -50,13 +52,27 @@ def funded_wallet(client: Client, name: str = "alice", amount: int = 100 * AIT) 
     return address
 
 
-def submit(client: Client, executor: str = "hash", *, payment: int = AIT, data: bytes | None = b"hello\n",
-           name: str = "in.txt", **extra: Any) -> Any:
+def submit(
+    client: Client,
+    executor: str = "hash",
+    *,
+    payment: int = AIT,
+    data: bytes | None = b"hello\n",
+    name: str = "in.txt",
+    **extra: Any,
+) -> Any:
     inputs = []
     if data is not None:
         inputs.append({"name": name, "sha256": client.upload(data).sha256})
-    body = {"executor": executor, "payment": payment, "wallet": "alice", "chain": CHAIN, "inputs": inputs,
-            "password": PASSWORD, **extra}
+    body = {
+        "executor": executor,
+        "payment": payment,
+        "wallet": "alice",
+        "chain": CHAIN,
+        "inputs": inputs,
+        "password": PASSWORD,
+        **extra,
+    }
     return client.submit_job(body)
 
 
@@ -86,12 +102,20 @@ class HandMiner:
     def __init__(self, daemon: RunningDaemon, executors: tuple[str, ...] = ("hash", "sleep", "fail")):
         self.key = SigningKey.generate()
         self.payout = address_from_public_key(bytes(SigningKey.generate().verify_key))
-        self.http = httpx.Client(transport=httpx.HTTPTransport(uds=str(daemon.socket_path)),
-                                 base_url="http://aitbc", timeout=60)
-        answer = self.http.post("/v1/miners", json={
-            "public_key": bytes(self.key.verify_key).hex(), "payout": self.payout, "name": "hand",
-            "executors": list(executors), "devices": [{"id": "cpu", "kind": "cpu"}], "price": 0,
-        })
+        self.http = httpx.Client(
+            transport=httpx.HTTPTransport(uds=str(daemon.socket_path)), base_url="http://aitbc", timeout=60
+        )
+        answer = self.http.post(
+            "/v1/miners",
+            json={
+                "public_key": bytes(self.key.verify_key).hex(),
+                "payout": self.payout,
+                "name": "hand",
+                "executors": list(executors),
+                "devices": [{"id": "cpu", "kind": "cpu"}],
+                "price": 0,
+            },
+        )
         answer.raise_for_status()
         self.id = answer.json()["id"]
 
@@ -101,31 +125,57 @@ class HandMiner:
         return answer.json()["lease"]
 
     def heartbeat(self, grant: dict[str, Any], **progress: Any) -> list[str]:
-        beat = {"job_id": grant["job_id"], "lease_id": grant["lease_id"], "progress": progress, "logs": ["tick"]}
+        beat = {
+            "job_id": grant["job_id"],
+            "lease_id": grant["lease_id"],
+            "progress": progress,
+            "logs": ["tick"],
+        }
         answer = self.http.post(f"/v1/miners/{self.id}/heartbeat", json={"leases": [beat]})
         answer.raise_for_status()
         return answer.json()["stop"]
 
-    def deliver(self, grant: dict[str, Any], output: bytes = b"out\n", *, receipt_edit: Callable[[dict], None] | None = None,
-                signer: SigningKey | None = None, lease_id: str | None = None) -> httpx.Response:
+    def deliver(
+        self,
+        grant: dict[str, Any],
+        output: bytes = b"out\n",
+        *,
+        receipt_edit: Callable[[dict], None] | None = None,
+        signer: SigningKey | None = None,
+        lease_id: str | None = None,
+    ) -> httpx.Response:
         stored = self.http.put("/v1/blobs", content=output).json()
         outputs = [{"name": "out.txt", "sha256": stored["sha256"], "size": stored["size"]}]
         receipt = build_receipt(
-            job_id=grant["job_id"], chain_id=grant["chain_id"], client=grant["client"], miner=self.payout,
-            miner_key=signer or self.key, executor=grant["executor"], params=grant["params"], inputs=grant["inputs"],
-            outputs=outputs, device="cpu (test)", started_at_ms=1, ended_at_ms=2, metrics={"ok": 1},
+            job_id=grant["job_id"],
+            chain_id=grant["chain_id"],
+            client=grant["client"],
+            miner=self.payout,
+            miner_key=signer or self.key,
+            executor=grant["executor"],
+            params=grant["params"],
+            inputs=grant["inputs"],
+            outputs=outputs,
+            device="cpu (test)",
+            started_at_ms=1,
+            ended_at_ms=2,
+            metrics={"ok": 1},
             price=grant["payment"],
         )
         if signer is not None:  # a forger signs with its own key but claims this miner's
             receipt["receipt"]["miner_key"] = bytes(self.key.verify_key).hex()
         if receipt_edit is not None:
             receipt_edit(receipt)
-        return self.http.post(f"/v1/miners/{self.id}/jobs/{grant['job_id']}/result",
-                              json={"lease_id": lease_id or grant["lease_id"], "outputs": outputs, "receipt": receipt})
+        return self.http.post(
+            f"/v1/miners/{self.id}/jobs/{grant['job_id']}/result",
+            json={"lease_id": lease_id or grant["lease_id"], "outputs": outputs, "receipt": receipt},
+        )
 
     def fail(self, grant: dict[str, Any], error: str = "boom", hand_back: bool = False) -> httpx.Response:
-        return self.http.post(f"/v1/miners/{self.id}/jobs/{grant['job_id']}/failure",
-                              json={"lease_id": grant["lease_id"], "error": error, "hand_back": hand_back})
+        return self.http.post(
+            f"/v1/miners/{self.id}/jobs/{grant['job_id']}/failure",
+            json={"lease_id": grant["lease_id"], "error": error, "hand_back": hand_back},
+        )
 
     def close(self) -> None:
         self.http.close()

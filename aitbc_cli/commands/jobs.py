@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from aitbc_daemon.client import Client
     from aitbc_daemon.jobs.models import JobOut
 
-app = typer.Typer(help="Submit paid AI jobs, follow them, fetch results and verify receipts.", no_args_is_help=True)
+app = typer.Typer(
+    help="Submit paid AI jobs, follow them, fetch results and verify receipts.", no_args_is_help=True
+)
 
 JobId = Annotated[str, typer.Argument(help="Job id (job-...).")]
 FINAL = ("completed", "failed", "cancelled", "expired")
@@ -54,17 +56,38 @@ def _pick_wallet(client: Client, given: str | None) -> str:
 
 @app.command()
 def submit(
-    executor: Annotated[str, typer.Argument(help="What to run: train, embed, hash, ... ('aitbc jobs executors').")],
-    payment: Annotated[str, typer.Option("--payment", help="AIT locked in escrow, paid to the miner on success.")],
-    inputs: Annotated[list[Path] | None, typer.Option("--input", "-i", help="Input file (repeatable).")] = None,
-    params: Annotated[list[str] | None, typer.Option("--param", "-p", help="Executor parameter name=value (repeatable).")] = None,
-    ttl: Annotated[int, typer.Option("--ttl", help="Seconds before an unfinished job expires and is refunded.")] = 3600,
-    from_: Annotated[str | None, typer.Option("--from", help="Wallet that pays (default: the only wallet).")] = None,
+    executor: Annotated[
+        str, typer.Argument(help="What to run: train, embed, hash, ... ('aitbc jobs executors').")
+    ],
+    payment: Annotated[
+        str, typer.Option("--payment", help="AIT locked in escrow, paid to the miner on success.")
+    ],
+    inputs: Annotated[
+        list[Path] | None, typer.Option("--input", "-i", help="Input file (repeatable).")
+    ] = None,
+    params: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Executor parameter name=value (repeatable).")
+    ] = None,
+    ttl: Annotated[
+        int, typer.Option("--ttl", help="Seconds before an unfinished job expires and is refunded.")
+    ] = 3600,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Wallet that pays (default: the only wallet).")
+    ] = None,
     gpus: Annotated[int, typer.Option("--gpus", min=0, help="GPUs the job needs (>1: DDP across them).")] = 0,
     min_vram: Annotated[int, typer.Option("--min-vram", min=0, help="Least GPU memory per GPU, in MiB.")] = 0,
-    max_price: Annotated[int | None, typer.Option("--max-price", min=0, help="Highest miner price (units per device-second).")] = None,
-    request_id: Annotated[str | None, typer.Option("--request-id", help="Idempotency key: a retried submit with the same key returns the same job.")] = None,
-    wait: Annotated[bool, typer.Option("--wait", help="Follow the job with a progress bar until it ends.")] = False,
+    max_price: Annotated[
+        int | None, typer.Option("--max-price", min=0, help="Highest miner price (units per device-second).")
+    ] = None,
+    request_id: Annotated[
+        str | None,
+        typer.Option(
+            "--request-id", help="Idempotency key: a retried submit with the same key returns the same job."
+        ),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow the job with a progress bar until it ends.")
+    ] = False,
     password_file: PasswordFile = None,
 ) -> None:
     """Lock the payment in escrow and queue a job; nothing is locked if the job is refused."""
@@ -83,11 +106,22 @@ def submit(
             with open(path, "rb") as handle:
                 uploaded = client.upload(iter(lambda: handle.read(1 << 20), b""))
             stored.append({"name": path.name, "sha256": uploaded.sha256})
-        job = client.submit_job({
-            "executor": executor, "payment": amount, "wallet": wallet, "chain": current.settings.chain,
-            "inputs": stored, "params": given, "ttl": ttl, "gpus": gpus, "min_vram_mb": min_vram,
-            "max_price": max_price, "password": password, "request_id": request_id or uuid.uuid4().hex,
-        })
+        job = client.submit_job(
+            {
+                "executor": executor,
+                "payment": amount,
+                "wallet": wallet,
+                "chain": current.settings.chain,
+                "inputs": stored,
+                "params": given,
+                "ttl": ttl,
+                "gpus": gpus,
+                "min_vram_mb": min_vram,
+                "max_price": max_price,
+                "password": password,
+                "request_id": request_id or uuid.uuid4().hex,
+            }
+        )
         if wait:
             job = follow_job(client, job.id)
     if wait:
@@ -95,8 +129,11 @@ def submit(
         if job.state != "completed":
             raise CliError(f"job {job.id} {job.state}: {job.error or 'no reason given'}")
         return
-    emit(job, f"submitted {job.id} ({executor}), {shown(amount)} locked in escrow; state {job.state}\n"
-              f"  follow it: aitbc jobs status {job.id}  |  aitbc jobs logs {job.id} -f")
+    emit(
+        job,
+        f"submitted {job.id} ({executor}), {shown(amount)} locked in escrow; state {job.state}\n"
+        f"  follow it: aitbc jobs status {job.id}  |  aitbc jobs logs {job.id} -f",
+    )
 
 
 def follow_job(client: Client, job_id: str) -> JobOut:
@@ -109,8 +146,13 @@ def follow_job(client: Client, job_id: str) -> JobOut:
             time.sleep(POLL_SECONDS)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    columns = (TextColumn("[bold]{task.fields[job]}"), TextColumn("{task.fields[state]:<10}"), BarColumn(),
-               TextColumn("{task.fields[detail]}"), TimeElapsedColumn())
+    columns = (
+        TextColumn("[bold]{task.fields[job]}"),
+        TextColumn("{task.fields[state]:<10}"),
+        BarColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task("job", total=None, job=job_id, state="queued", detail="")
         while True:
@@ -118,10 +160,17 @@ def follow_job(client: Client, job_id: str) -> JobOut:
             progress = job.progress
             total = progress.get("epochs")
             detail = "  ".join(
-                f"{name} {_fmt(progress[name])}" for name in ("epoch", "loss", "val_loss", "val_accuracy") if name in progress
+                f"{name} {_fmt(progress[name])}"
+                for name in ("epoch", "loss", "val_loss", "val_accuracy")
+                if name in progress
             )
-            bar.update(task, state=job.state, detail=detail, total=total,
-                       completed=progress.get("epoch", 0) if total else None)
+            bar.update(
+                task,
+                state=job.state,
+                detail=detail,
+                total=total,
+                completed=progress.get("epoch", 0) if total else None,
+            )
             if job.state in FINAL and job.settlement_tx:
                 if job.state == "completed" and total:
                     bar.update(task, completed=total)
@@ -135,8 +184,13 @@ def _fmt(value: Any) -> str:
 
 def _job_table(job: JobOut) -> Any:
     rows: list[tuple[str, Any]] = [
-        ("job", job.id), ("state", job.state), ("executor", job.executor), ("client", job.client),
-        ("payment", shown(job.payment)), ("attempts", job.attempts), ("miner", job.miner_payout or job.miner_id),
+        ("job", job.id),
+        ("state", job.state),
+        ("executor", job.executor),
+        ("client", job.client),
+        ("payment", shown(job.payment)),
+        ("attempts", job.attempts),
+        ("miner", job.miner_payout or job.miner_id),
         ("params", ", ".join(f"{k}={v}" for k, v in job.params.items()) or "-"),
         ("inputs", ", ".join(f"{f.name} ({f.size} B)" for f in job.inputs) or "-"),
     ]
@@ -156,7 +210,9 @@ def _job_table(job: JobOut) -> Any:
 
 @app.command("list")
 def list_(
-    state_: Annotated[list[str] | None, typer.Option("--state", "-s", help="Only jobs in this state (repeatable).")] = None,
+    state_: Annotated[
+        list[str] | None, typer.Option("--state", "-s", help="Only jobs in this state (repeatable).")
+    ] = None,
     mine: Annotated[bool, typer.Option("--mine", help="Only jobs paid by this daemon's wallets.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000)] = 50,
 ) -> None:
@@ -171,8 +227,18 @@ def list_(
         if not listing.jobs:
             console.print("no jobs yet: aitbc jobs submit hash --input FILE --payment 0.1")
             return
-        rows = [(j.id, j.executor, j.state, shown(j.payment), j.attempts, (j.miner_payout or "-")[:16],
-                 time.strftime("%H:%M:%S", time.localtime(j.created_at))) for j in listing.jobs]
+        rows = [
+            (
+                j.id,
+                j.executor,
+                j.state,
+                shown(j.payment),
+                j.attempts,
+                (j.miner_payout or "-")[:16],
+                time.strftime("%H:%M:%S", time.localtime(j.created_at)),
+            )
+            for j in listing.jobs
+        ]
         console.print(table(["id", "executor", "state", "payment", "tries", "miner", "created"], rows))
         console.print("  ".join(f"{k}: {v}" for k, v in sorted(listing.counts.items())))
 
@@ -190,7 +256,9 @@ def status(job_id: JobId) -> None:
 @app.command()
 def logs(
     job_id: JobId,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines until the job ends.")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines until the job ends.")
+    ] = False,
 ) -> None:
     """The job's log lines, as the miner's executor wrote them."""
     after = 0
@@ -217,14 +285,18 @@ def cancel(job_id: JobId) -> None:
 @app.command()
 def result(
     job_id: JobId,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Directory for the output files.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Directory for the output files.")
+    ] = None,
 ) -> None:
     """Download a completed job's outputs (each checked against its SHA-256)."""
     target = output or Path(job_id)
     with state().client() as client:
         job = client.job(job_id)
         if job.state != "completed" or job.outputs is None:
-            raise CliError(f"job {job_id} is {job.state}: there is no result" + (f" ({job.error})" if job.error else ""))
+            raise CliError(
+                f"job {job_id} is {job.state}: there is no result" + (f" ({job.error})" if job.error else "")
+            )
         target.mkdir(parents=True, exist_ok=True)
         for item in job.outputs:
             path = target / item.name
@@ -232,9 +304,14 @@ def result(
             client.download(item.sha256, path)
             if _sha256(path) != item.sha256:
                 raise CliError(f"{item.name}: downloaded bytes do not match SHA-256 {item.sha256}")
-    files = [{"name": f.name, "sha256": f.sha256, "size": f.size, "path": str(target / f.name)} for f in job.outputs]
-    emit({"job_id": job_id, "directory": str(target), "files": files},
-         "\n".join(f"{target / f.name}  ({f.size} B)" for f in job.outputs))
+    files = [
+        {"name": f.name, "sha256": f.sha256, "size": f.size, "path": str(target / f.name)}
+        for f in job.outputs
+    ]
+    emit(
+        {"job_id": job_id, "directory": str(target), "files": files},
+        "\n".join(f"{target / f.name}  ({f.size} B)" for f in job.outputs),
+    )
 
 
 def _sha256(path: Path) -> str:
@@ -248,9 +325,16 @@ def _sha256(path: Path) -> str:
 @app.command()
 def receipt(
     job_id: JobId,
-    verify: Annotated[bool, typer.Option("--verify", help="Check every signature and hash, and the payment on chain.")] = False,
-    files: Annotated[Path | None, typer.Option("--files", help="Also re-hash the outputs in this directory ('jobs result -o').")] = None,
-    receipt_file: Annotated[Path | None, typer.Option("--file", help="Verify this saved receipt instead of asking for it.")] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check every signature and hash, and the payment on chain.")
+    ] = False,
+    files: Annotated[
+        Path | None,
+        typer.Option("--files", help="Also re-hash the outputs in this directory ('jobs result -o')."),
+    ] = None,
+    receipt_file: Annotated[
+        Path | None, typer.Option("--file", help="Verify this saved receipt instead of asking for it.")
+    ] = None,
 ) -> None:
     """The job's receipt, signed by the miner and countersigned by the coordinator."""
     import json
@@ -270,7 +354,11 @@ def receipt(
             return
         checks = check_receipt(client, job_id, document, files)
     failed = [c for c in checks if not c.ok]
-    report = {"job_id": job_id, "valid": not failed, "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]}
+    report = {
+        "job_id": job_id,
+        "valid": not failed,
+        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks],
+    }
 
     def render(console: Any) -> None:
         for c in checks:
@@ -281,7 +369,9 @@ def receipt(
         raise CliError(f"receipt of {job_id} is NOT valid: {', '.join(c.name for c in failed)} failed")
 
 
-def check_receipt(client: Client, job_id: str, document: dict[str, Any], files: Path | None = None) -> list[Any]:
+def check_receipt(
+    client: Client, job_id: str, document: dict[str, Any], files: Path | None = None
+) -> list[Any]:
     """Every check of `verify_receipt`, against the escrow as the chain holds it (fetched once)."""
     from aitbc_daemon.client import ApiError
     from aitbc_daemon.jobs.receipts import verify_receipt
@@ -304,7 +394,10 @@ def verify_command(job_id: JobId) -> None:
     """Rerun a deterministic job on this machine and compare its output with the miner's."""
     with state().client() as client:
         verdict = client.verify_job(job_id)
-    emit(verdict, f"{'[green]match[/]' if verdict.matches else '[red]MISMATCH[/]'} on {verdict.compared}: {verdict.detail}")
+    emit(
+        verdict,
+        f"{'[green]match[/]' if verdict.matches else '[red]MISMATCH[/]'} on {verdict.compared}: {verdict.detail}",
+    )
     if not verdict.matches:
         raise CliError(f"the rerun of {job_id} does not match the miner's result")
 
@@ -320,7 +413,9 @@ def executors() -> None:
             console.print(f"[bold]{e.name}[/]  {e.description}")
             for p in e.params:
                 bounds = "".join(
-                    f" {label}{p[key]:g}" for label, key in ((">=", "minimum"), ("<=", "maximum")) if p.get(key) is not None
+                    f" {label}{p[key]:g}"
+                    for label, key in ((">=", "minimum"), ("<=", "maximum"))
+                    if p.get(key) is not None
                 )
                 choices = f" one of {', '.join(p['choices'])}" if p.get("choices") else ""
                 need = "required" if p["required"] else f"default {p['default']}"

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from aitbc_daemon.client import Client
     from aitbc_daemon.miner.models import MinerStatus
 
-app = typer.Typer(help="Run the one-click miner: earn AIT by running other people's AI jobs.", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the one-click miner: earn AIT by running other people's AI jobs.", no_args_is_help=True
+)
 
 DEFAULT_PAYOUT_WALLET = "miner"
 
@@ -28,21 +30,48 @@ def payout_wallet(client: Client, name: str, password_file: Any) -> tuple[str, s
     except ApiError as exc:
         if exc.status != 404:
             raise
-    password = read_password(password_file, prompt=f"Password for the new payout wallet {name!r}", confirm=True)
+    password = read_password(
+        password_file, prompt=f"Password for the new payout wallet {name!r}", confirm=True
+    )
     created = client.create_wallet(name, password)
     return created.wallet.address, created.mnemonic
 
 
 @app.command()
 def start(
-    wallet: Annotated[str, typer.Option("--wallet", "-w", help="Payout wallet (created if missing).")] = DEFAULT_PAYOUT_WALLET,
+    wallet: Annotated[
+        str, typer.Option("--wallet", "-w", help="Payout wallet (created if missing).")
+    ] = DEFAULT_PAYOUT_WALLET,
     devices: Annotated[str, typer.Option("--devices", help="all, auto, cpu, cuda, or cuda:0,cuda:1")] = "all",
-    max_concurrent: Annotated[int, typer.Option("--max-concurrent", min=1, max=64, help="Jobs at once (one warm worker each).")] = 1,
-    price: Annotated[int, typer.Option("--price", min=0, help="Asking price, units per device-second (jobs with a lower --max-price skip you).")] = 0,
+    max_concurrent: Annotated[
+        int, typer.Option("--max-concurrent", min=1, max=64, help="Jobs at once (one warm worker each).")
+    ] = 1,
+    price: Annotated[
+        int,
+        typer.Option(
+            "--price",
+            min=0,
+            help="Asking price, units per device-second (jobs with a lower --max-price skip you).",
+        ),
+    ] = 0,
     name: Annotated[str, typer.Option("--name", help="How the coordinator lists this miner.")] = "",
-    coordinator: Annotated[str | None, typer.Option("--coordinator", help="Remote coordinator URL (its TCP listener), e.g. http://host:7545.")] = None,
-    token: Annotated[str | None, typer.Option("--token", help="Bearer token of the remote coordinator's TCP listener.", envvar="AITBC_COORDINATOR_TOKEN")] = None,
-    job_timeout: Annotated[float, typer.Option("--job-timeout", min=1, help="Seconds a job may run on this miner.")] = 3600.0,
+    coordinator: Annotated[
+        str | None,
+        typer.Option(
+            "--coordinator", help="Remote coordinator URL (its TCP listener), e.g. http://host:7545."
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            help="Bearer token of the remote coordinator's TCP listener.",
+            envvar="AITBC_COORDINATOR_TOKEN",
+        ),
+    ] = None,
+    job_timeout: Annotated[
+        float, typer.Option("--job-timeout", min=1, help="Seconds a job may run on this miner.")
+    ] = 3600.0,
     password_file: PasswordFile = None,
 ) -> None:
     """Pick or create a payout wallet, detect and benchmark devices, register, and take jobs."""
@@ -50,25 +79,40 @@ def start(
         raise CliError("--coordinator needs --token (the remote daemon's TCP token)")
     with state().client(timeout=300) as client:
         address, mnemonic = payout_wallet(client, wallet, password_file)
-        status = client.start_miner({
-            "payout": address, "payout_wallet": wallet, "name": name, "devices": devices,
-            "max_concurrent": max_concurrent, "price": price, "coordinator": coordinator, "token": token,
-            "job_timeout": job_timeout,
-        })
+        status = client.start_miner(
+            {
+                "payout": address,
+                "payout_wallet": wallet,
+                "name": name,
+                "devices": devices,
+                "max_concurrent": max_concurrent,
+                "price": price,
+                "coordinator": coordinator,
+                "token": token,
+                "job_timeout": job_timeout,
+            }
+        )
 
     def render(console: Any) -> None:
         if mnemonic:
-            console.print(f"created payout wallet [bold]{wallet}[/] {address}\n[bold yellow]Recovery phrase[/] "
-                          f"(shown only now):\n  {mnemonic}\n")
+            console.print(
+                f"created payout wallet [bold]{wallet}[/] {address}\n[bold yellow]Recovery phrase[/] "
+                f"(shown only now):\n  {mnemonic}\n"
+            )
         console.print(f"[bold green]✓[/] miner {status.miner_id} started, paying out to {wallet} ({address})")
         _render_status(console, status)
 
-    emit({"status": status, "payout_wallet": wallet, "created_wallet": bool(mnemonic), "mnemonic": mnemonic}, render)
+    emit(
+        {"status": status, "payout_wallet": wallet, "created_wallet": bool(mnemonic), "mnemonic": mnemonic},
+        render,
+    )
 
 
 @app.command()
 def stop(
-    now: Annotated[bool, typer.Option("--now", help="Hand running jobs back at once instead of finishing them.")] = False,
+    now: Annotated[
+        bool, typer.Option("--now", help="Hand running jobs back at once instead of finishing them.")
+    ] = False,
 ) -> None:
     """Stop taking jobs; running ones finish first (or go back to the queue with --now)."""
     with state().client(timeout=3600) as client:
@@ -86,41 +130,73 @@ def status() -> None:
 
 def _render_status(console: Any, status: MinerStatus) -> None:
     if not status.running:
-        console.print(f"miner: {status.state}" + (f" ({status.error})" if status.error else "")
-                      + "  — start it with 'aitbc miner start'")
+        console.print(
+            f"miner: {status.state}"
+            + (f" ({status.error})" if status.error else "")
+            + "  — start it with 'aitbc miner start'"
+        )
         return
     reputation = f"{status.reputation:.2f}" if status.reputation is not None else "-"
-    console.print(key_value_table([
-        ("state", status.state), ("miner", status.miner_id), ("coordinator", status.coordinator),
-        ("payout", status.payout), ("executors", ", ".join(status.executors)),
-        ("slots", f"{len(status.current_jobs)}/{status.max_concurrent} busy"),
-        ("jobs", f"{status.jobs_done} done, {status.jobs_failed} failed, {status.leases_lost} leases lost"),
-        ("earned", shown(status.earned)), ("reputation", reputation), ("price", f"{status.price} units/device-s"),
-    ]))
+    console.print(
+        key_value_table(
+            [
+                ("state", status.state),
+                ("miner", status.miner_id),
+                ("coordinator", status.coordinator),
+                ("payout", status.payout),
+                ("executors", ", ".join(status.executors)),
+                ("slots", f"{len(status.current_jobs)}/{status.max_concurrent} busy"),
+                (
+                    "jobs",
+                    f"{status.jobs_done} done, {status.jobs_failed} failed, {status.leases_lost} leases lost",
+                ),
+                ("earned", shown(status.earned)),
+                ("reputation", reputation),
+                ("price", f"{status.price} units/device-s"),
+            ]
+        )
+    )
     speed = {b.get("device"): b.get("gflops") for b in status.benchmark}
     rows = []
     for d in status.devices:
         load = status.utilization.get(str(d.get("index")), {}) if d.get("kind") == "cuda" else {}
-        detail = (f"{d.get('memory_mb', '?')} MiB, cc {d.get('compute_capability')}" if d.get("kind") == "cuda"
-                  else f"{d.get('cores')} cores, {d.get('memory_mb', '?')} MiB")
-        rows.append((d.get("id"), d.get("name"), detail, speed.get(d.get("id"), "-"),
-                     f"{load['utilization_gpu']}%" if load.get("utilization_gpu") is not None else "-"))
+        detail = (
+            f"{d.get('memory_mb', '?')} MiB, cc {d.get('compute_capability')}"
+            if d.get("kind") == "cuda"
+            else f"{d.get('cores')} cores, {d.get('memory_mb', '?')} MiB"
+        )
+        rows.append(
+            (
+                d.get("id"),
+                d.get("name"),
+                detail,
+                speed.get(d.get("id"), "-"),
+                f"{load['utilization_gpu']}%" if load.get("utilization_gpu") is not None else "-",
+            )
+        )
     console.print(table(["device", "name", "memory", "GFLOPS", "util"], rows))
     for job in status.current_jobs:
-        progress = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in job.progress.items())
+        progress = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in job.progress.items()
+        )
         console.print(f"running {job.job_id} ({job.executor}) {progress}")
 
 
 @app.command()
 def benchmark(
-    refresh: Annotated[bool, typer.Option("--refresh", help="Measure again instead of using the cached figures.")] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Measure again instead of using the cached figures.")
+    ] = False,
 ) -> None:
     """A short matmul benchmark per device (GFLOPS), cached until the devices change."""
     with state().client(timeout=300) as client:
         current = client.miner_benchmark(refresh=refresh)
 
     def render(console: Any) -> None:
-        rows = [(b.get("device"), b.get("name"), b.get("gflops"), b.get("seconds"), b.get("size")) for b in current.benchmark]
+        rows = [
+            (b.get("device"), b.get("name"), b.get("gflops"), b.get("seconds"), b.get("size"))
+            for b in current.benchmark
+        ]
         console.print(table(["device", "name", "GFLOPS", "seconds", "matrix"], rows))
 
     emit(current.benchmark, render)
@@ -135,18 +211,38 @@ def earnings() -> None:
         if status.miner_id is None:
             raise CliError("this daemon has not run a miner yet: aitbc miner start")
         payout = status.payout
-        paid = [j for j in client.jobs(states=["completed"], limit=1000).jobs if j.miner_id == status.miner_id]
+        paid = [
+            j for j in client.jobs(states=["completed"], limit=1000).jobs if j.miner_id == status.miner_id
+        ]
         balance = client.account(current.settings.chain, payout).balance if payout else None
     total = sum(j.payment for j in paid)
-    report = {"miner_id": status.miner_id, "payout": payout, "earned": status.earned or total, "jobs_paid": len(paid),
-              "payout_balance": balance, "jobs": [{"id": j.id, "payment": j.payment, "tx": j.settlement_tx} for j in paid]}
+    report = {
+        "miner_id": status.miner_id,
+        "payout": payout,
+        "earned": status.earned or total,
+        "jobs_paid": len(paid),
+        "payout_balance": balance,
+        "jobs": [{"id": j.id, "payment": j.payment, "tx": j.settlement_tx} for j in paid],
+    }
 
     def render(console: Any) -> None:
-        console.print(key_value_table([
-            ("miner", status.miner_id), ("payout", payout), ("earned", shown(report["earned"])),
-            ("jobs paid", len(paid)), ("payout balance", shown(balance) if balance is not None else "-"),
-        ]))
+        console.print(
+            key_value_table(
+                [
+                    ("miner", status.miner_id),
+                    ("payout", payout),
+                    ("earned", shown(report["earned"])),
+                    ("jobs paid", len(paid)),
+                    ("payout balance", shown(balance) if balance is not None else "-"),
+                ]
+            )
+        )
         if paid:
-            console.print(table(["job", "payment", "release tx"], [(j.id, shown(j.payment), j.settlement_tx) for j in paid[:20]]))
+            console.print(
+                table(
+                    ["job", "payment", "release tx"],
+                    [(j.id, shown(j.payment), j.settlement_tx) for j in paid[:20]],
+                )
+            )
 
     emit(report, render)

@@ -39,7 +39,9 @@ TRAIN_PARAMS = {"target": "species", "epochs": "20", "hidden": "16", "seed": "0"
 
 @app.command()
 def quickstart(
-    skip_job: Annotated[bool, typer.Option("--skip-job", help="Only start the daemon and show its status.")] = False,
+    skip_job: Annotated[
+        bool, typer.Option("--skip-job", help="Only start the daemon and show its status.")
+    ] = False,
 ) -> None:
     """Start the daemon and run the whole loop once: wallet, faucet, miner, a train job, its receipt."""
     from aitbc_daemon.client import DaemonNotRunning
@@ -72,10 +74,16 @@ def quickstart(
     def render(console: Any) -> None:
         headline = "started the aitbc daemon" if started else "the aitbc daemon was already running"
         console.print(f"[bold green]✓[/] {headline} (pid {status.pid}, version {status.version})")
-        console.print(key_value_table([
-            ("socket", status.socket), ("chain", f"{chain.chain_id} at height {chain.height} ({chain.mining} mining)"),
-            ("data", status.data_dir), ("log", status.log_file),
-        ]))
+        console.print(
+            key_value_table(
+                [
+                    ("socket", status.socket),
+                    ("chain", f"{chain.chain_id} at height {chain.height} ({chain.mining} mining)"),
+                    ("data", status.data_dir),
+                    ("log", status.log_file),
+                ]
+            )
+        )
         if loop is not None:
             render_loop(console, loop)
         console.print("\nnext:")
@@ -89,7 +97,9 @@ def run_loop(client: Client, chain: str, config_dir: Path) -> dict[str, Any]:
     from aitbc_cli.commands.jobs import check_receipt, follow_job
 
     if not client.chain_status(chain).is_devnet:
-        raise CliError(f"the quickstart job needs a devnet (the faucet); {chain} is not one: use --chain ait-devnet")
+        raise CliError(
+            f"the quickstart job needs a devnet (the faucet); {chain} is not one: use --chain ait-devnet"
+        )
     password, password_file = demo_password(config_dir)
     payer = ensure_wallet(client, CLIENT_WALLET, password)
     payout = ensure_wallet(client, MINER_WALLET, password)
@@ -101,19 +111,30 @@ def run_loop(client: Client, chain: str, config_dir: Path) -> dict[str, Any]:
         miner = client.start_miner({"payout": payout, "payout_wallet": MINER_WALLET, "name": "quickstart"})
     dataset = resources.files("aitbc_daemon.miner.datasets").joinpath("iris.csv").read_bytes()
     uploaded = client.upload(dataset)
-    job = client.submit_job({
-        "executor": "train", "payment": PAYMENT, "wallet": CLIENT_WALLET, "chain": chain,
-        "inputs": [{"name": "iris.csv", "sha256": uploaded.sha256}], "params": TRAIN_PARAMS, "password": password,
-    })
+    job = client.submit_job(
+        {
+            "executor": "train",
+            "payment": PAYMENT,
+            "wallet": CLIENT_WALLET,
+            "chain": chain,
+            "inputs": [{"name": "iris.csv", "sha256": uploaded.sha256}],
+            "params": TRAIN_PARAMS,
+            "password": password,
+        }
+    )
     job = follow_job(client, job.id)
     if job.state != "completed":
         raise CliError(f"the quickstart job {job.id} {job.state}: {job.error}")
     checks = check_receipt(client, job.id, client.job_receipt(job.id).document)
     after = {"client": client.account(chain, payer).balance, "miner": client.account(chain, payout).balance}
     return {
-        "job": job, "receipt_valid": all(c.ok for c in checks),
-        "checks": [{"name": c.name, "ok": c.ok} for c in checks], "before": before, "after": after,
-        "wallets": {"client": CLIENT_WALLET, "miner": MINER_WALLET}, "password_file": password_file,
+        "job": job,
+        "receipt_valid": all(c.ok for c in checks),
+        "checks": [{"name": c.name, "ok": c.ok} for c in checks],
+        "before": before,
+        "after": after,
+        "wallets": {"client": CLIENT_WALLET, "miner": MINER_WALLET},
+        "password_file": password_file,
         "devices": [d.get("id") for d in miner.devices],
     }
 
@@ -121,12 +142,24 @@ def run_loop(client: Client, chain: str, config_dir: Path) -> dict[str, Any]:
 def render_loop(console: Any, loop: dict[str, Any]) -> None:
     job = loop["job"]
     metrics = {k: v for k, v in job.progress.items() if k in ("epoch", "loss", "val_loss", "val_accuracy")}
-    console.print(f"\n[bold green]✓[/] trained an MLP on Iris as job {job.id} "
-                  f"({', '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}' for k, v in metrics.items())})")
+    console.print(
+        f"\n[bold green]✓[/] trained an MLP on Iris as job {job.id} "
+        f"({', '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}' for k, v in metrics.items())})"
+    )
     mark = "[bold green]✓[/]" if loop["receipt_valid"] else "[bold red]✗[/]"
-    console.print(f"{mark} receipt {job.receipt_hash}: {sum(c['ok'] for c in loop['checks'])}/{len(loop['checks'])} checks pass")
-    rows = [(who, loop["wallets"][who], shown(loop["before"][who]), shown(loop["after"][who]),
-             shown(loop["after"][who] - loop["before"][who])) for who in ("client", "miner")]
+    console.print(
+        f"{mark} receipt {job.receipt_hash}: {sum(c['ok'] for c in loop['checks'])}/{len(loop['checks'])} checks pass"
+    )
+    rows = [
+        (
+            who,
+            loop["wallets"][who],
+            shown(loop["before"][who]),
+            shown(loop["after"][who]),
+            shown(loop["after"][who] - loop["before"][who]),
+        )
+        for who in ("client", "miner")
+    ]
     console.print(table(["", "wallet", "before", "after", "change"], rows))
     if loop["password_file"]:
         console.print(f"[dim]demo wallet password: {loop['password_file']}[/]")

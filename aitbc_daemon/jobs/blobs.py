@@ -37,7 +37,9 @@ class BlobStore:
 
     def path(self, digest: str) -> Path:
         if SHA256.fullmatch(digest) is None:
-            raise AitbcError(f"{digest!r} is not a SHA-256 digest (64 lowercase hex digits)", code="invalid_digest")
+            raise AitbcError(
+                f"{digest!r} is not a SHA-256 digest (64 lowercase hex digits)", code="invalid_digest"
+            )
         return self.directory / digest[:2] / digest[2:]
 
     def has(self, digest: str) -> bool:

@@ -116,8 +116,13 @@ def _require_lease(job: Job, lease_id: str, action: str) -> Lease:
 def lease(job: Job, *, miner_id: str, lease_id: str, now: float, seconds: float) -> Job:
     _require(job, (QUEUED,), "lease it")
     return replace(
-        job, state=LEASED, attempts=job.attempts + 1, lease=Lease(lease_id, miner_id, now + seconds),
-        last_lease_id=lease_id, miner_id=miner_id, error=None,
+        job,
+        state=LEASED,
+        attempts=job.attempts + 1,
+        lease=Lease(lease_id, miner_id, now + seconds),
+        last_lease_id=lease_id,
+        miner_id=miner_id,
+        error=None,
     )
 
 
@@ -129,17 +134,27 @@ def start(job: Job, *, lease_id: str, now: float) -> Job:
     return replace(job, state=RUNNING, started_at=now)
 
 
-def extend(job: Job, *, lease_id: str, now: float, seconds: float, progress: dict[str, Any] | None = None) -> Job:
+def extend(
+    job: Job, *, lease_id: str, now: float, seconds: float, progress: dict[str, Any] | None = None
+) -> Job:
     """A heartbeat: push the lease deadline out and record progress."""
     held = _require_lease(job, lease_id, "extend its lease")
     merged = {**job.progress, **progress} if progress else job.progress
     return replace(job, lease=replace(held, deadline=max(held.deadline, now + seconds)), progress=merged)
 
 
-def complete(job: Job, *, lease_id: str, outputs: list[dict[str, Any]], receipt: dict[str, Any], now: float) -> Job:
+def complete(
+    job: Job, *, lease_id: str, outputs: list[dict[str, Any]], receipt: dict[str, Any], now: float
+) -> Job:
     _require_lease(job, lease_id, "complete it")
     return replace(
-        job, state=COMPLETED, lease=None, outputs=outputs, receipt=receipt, finished_at=now, settlement=RELEASE,
+        job,
+        state=COMPLETED,
+        lease=None,
+        outputs=outputs,
+        receipt=receipt,
+        finished_at=now,
+        settlement=RELEASE,
     )
 
 
@@ -147,14 +162,21 @@ def fail(job: Job, *, lease_id: str, error: str, now: float) -> Job:
     """The executor failed: the client is refunded and the miner is not paid."""
     held = _require_lease(job, lease_id, "fail it")
     return replace(
-        job, state=FAILED, lease=None, error=error, finished_at=now, settlement=REFUND,
+        job,
+        state=FAILED,
+        lease=None,
+        error=error,
+        finished_at=now,
+        settlement=REFUND,
         excluded_miners=_with(job.excluded_miners, held.miner_id),
     )
 
 
 def cancel(job: Job, *, now: float) -> Job:
     _require(job, (QUEUED, LEASED, RUNNING), "cancel it")
-    return replace(job, state=CANCELLED, lease=None, finished_at=now, settlement=REFUND, error="cancelled by the client")
+    return replace(
+        job, state=CANCELLED, lease=None, finished_at=now, settlement=REFUND, error="cancelled by the client"
+    )
 
 
 def expire(job: Job, *, now: float) -> Job:
@@ -162,7 +184,9 @@ def expire(job: Job, *, now: float) -> Job:
     _require(job, (QUEUED, LEASED, RUNNING), "expire it")
     if now < job.expires_at:
         raise JobConflict(f"job {job.id} has {job.expires_at - now:.0f}s of its TTL left")
-    return replace(job, state=EXPIRED, lease=None, finished_at=now, settlement=REFUND, error="the job's TTL ran out")
+    return replace(
+        job, state=EXPIRED, lease=None, finished_at=now, settlement=REFUND, error="the job's TTL ran out"
+    )
 
 
 def lose_lease(job: Job, *, now: float, max_attempts: int, reason: str) -> Job:
@@ -172,10 +196,17 @@ def lose_lease(job: Job, *, now: float, max_attempts: int, reason: str) -> Job:
     excluded = _with(job.excluded_miners, job.lease.miner_id)
     if job.attempts >= max_attempts:
         return replace(
-            job, state=FAILED, lease=None, excluded_miners=excluded, finished_at=now, settlement=REFUND,
+            job,
+            state=FAILED,
+            lease=None,
+            excluded_miners=excluded,
+            finished_at=now,
+            settlement=REFUND,
             error=f"{reason}; gave up after {job.attempts} attempt(s)",
         )
-    return replace(job, state=QUEUED, lease=None, excluded_miners=excluded, started_at=None, error=reason, progress={})
+    return replace(
+        job, state=QUEUED, lease=None, excluded_miners=excluded, started_at=None, error=reason, progress={}
+    )
 
 
 def hand_back(job: Job, *, lease_id: str, reason: str, counts: bool, now: float, max_attempts: int) -> Job:
@@ -187,11 +218,24 @@ def hand_back(job: Job, *, lease_id: str, reason: str, counts: bool, now: float,
     """
     _require_lease(job, lease_id, "hand it back")
     if not counts:
-        return replace(job, state=QUEUED, lease=None, attempts=max(0, job.attempts - 1), started_at=None,
-                       progress={}, error=reason)
+        return replace(
+            job,
+            state=QUEUED,
+            lease=None,
+            attempts=max(0, job.attempts - 1),
+            started_at=None,
+            progress={},
+            error=reason,
+        )
     if job.attempts >= max_attempts:
-        return replace(job, state=FAILED, lease=None, finished_at=now, settlement=REFUND,
-                       error=f"{reason}; gave up after {job.attempts} attempt(s)")
+        return replace(
+            job,
+            state=FAILED,
+            lease=None,
+            finished_at=now,
+            settlement=REFUND,
+            error=f"{reason}; gave up after {job.attempts} attempt(s)",
+        )
     return replace(job, state=QUEUED, lease=None, started_at=None, progress={}, error=reason)
 
 

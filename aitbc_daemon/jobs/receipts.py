@@ -34,14 +34,31 @@ from aitbc_daemon.wallet.addresses import address_from_public_key
 
 RECEIPT_VERSION = 1
 RECEIPT_FIELDS = (
-    "version", "job_id", "chain_id", "client", "miner", "miner_key", "executor", "params", "inputs",
-    "input_hash", "outputs", "output_hash", "device", "started_at_ms", "ended_at_ms", "metrics", "price",
+    "version",
+    "job_id",
+    "chain_id",
+    "client",
+    "miner",
+    "miner_key",
+    "executor",
+    "params",
+    "inputs",
+    "input_hash",
+    "outputs",
+    "output_hash",
+    "device",
+    "started_at_ms",
+    "ended_at_ms",
+    "metrics",
+    "price",
 )
 
 
 def receipt_json(value: Any) -> bytes:
     """The bytes that are signed and hashed (sorted keys, no whitespace, UTF-8, no NaN)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 def sha256_hex(data: bytes) -> str:
@@ -50,8 +67,10 @@ def sha256_hex(data: bytes) -> str:
 
 def file_list(files: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Inputs or outputs as `[{name, sha256, size}]` sorted by name: one spelling per set of files."""
-    return sorted(({"name": f["name"], "sha256": f["sha256"], "size": int(f["size"])} for f in files),
-                  key=lambda f: f["name"])
+    return sorted(
+        ({"name": f["name"], "sha256": f["sha256"], "size": int(f["size"])} for f in files),
+        key=lambda f: f["name"],
+    )
 
 
 def input_hash(params: Mapping[str, Any], inputs: Iterable[Mapping[str, Any]]) -> str:
@@ -127,7 +146,9 @@ class Check:
 
 
 def miner_signature_ok(document: Mapping[str, Any]) -> bool:
-    return _signature_ok(document["receipt"]["miner_key"], document["miner_signature"], receipt_json(document["receipt"]))
+    return _signature_ok(
+        document["receipt"]["miner_key"], document["miner_signature"], receipt_json(document["receipt"])
+    )
 
 
 def verify_receipt(
@@ -145,14 +166,24 @@ def verify_receipt(
     try:
         body = document["receipt"]
         missing = [name for name in RECEIPT_FIELDS if name not in body]
-        checks.append(Check("fields", not missing, f"missing: {', '.join(missing)}" if missing else "all present"))
-        checks.append(Check("miner signature", miner_signature_ok(document), f"key {body['miner_key'][:16]}…"))
+        checks.append(
+            Check("fields", not missing, f"missing: {', '.join(missing)}" if missing else "all present")
+        )
+        checks.append(
+            Check("miner signature", miner_signature_ok(document), f"key {body['miner_key'][:16]}…")
+        )
         countersigned = {"receipt": body, "miner_signature": document["miner_signature"]}
-        checks.append(Check(
-            "coordinator signature",
-            _signature_ok(document["coordinator_key"], document["coordinator_signature"], receipt_json(countersigned)),
-            f"key {document['coordinator_key'][:16]}…",
-        ))
+        checks.append(
+            Check(
+                "coordinator signature",
+                _signature_ok(
+                    document["coordinator_key"],
+                    document["coordinator_signature"],
+                    receipt_json(countersigned),
+                ),
+                f"key {document['coordinator_key'][:16]}…",
+            )
+        )
         recomputed_in = input_hash(body["params"], body["inputs"])
         checks.append(Check("input hash", recomputed_in == body["input_hash"], recomputed_in))
         recomputed_out = output_hash(body["outputs"])
@@ -166,7 +197,9 @@ def verify_receipt(
     return checks
 
 
-def _escrow_checks(document: Mapping[str, Any], body: Mapping[str, Any], escrow: Mapping[str, Any]) -> list[Check]:
+def _escrow_checks(
+    document: Mapping[str, Any], body: Mapping[str, Any], escrow: Mapping[str, Any]
+) -> list[Check]:
     try:
         coordinator = address_from_public_key(bytes.fromhex(document["coordinator_key"]))
     except ValueError:
@@ -174,12 +207,25 @@ def _escrow_checks(document: Mapping[str, Any], body: Mapping[str, Any], escrow:
     recorded = escrow.get("receipt_hash")
     computed = receipt_hash(document)
     return [
-        Check("coordinator is the escrow's arbiter", coordinator == escrow.get("arbiter"), str(escrow.get("arbiter"))),
-        Check("escrow released to the miner", escrow.get("status") == "released" and escrow.get("payee") == body["miner"],
-              f"{escrow.get('status')} to {escrow.get('payee')}"),
-        Check("price is the escrowed amount", escrow.get("amount") == body["price"], f"{escrow.get('amount')} units"),
+        Check(
+            "coordinator is the escrow's arbiter",
+            coordinator == escrow.get("arbiter"),
+            str(escrow.get("arbiter")),
+        ),
+        Check(
+            "escrow released to the miner",
+            escrow.get("status") == "released" and escrow.get("payee") == body["miner"],
+            f"{escrow.get('status')} to {escrow.get('payee')}",
+        ),
+        Check(
+            "price is the escrowed amount",
+            escrow.get("amount") == body["price"],
+            f"{escrow.get('amount')} units",
+        ),
         Check("receipt hash on chain", recorded == computed, f"chain {recorded or 'none'}"),
-        Check("client is the escrow's payer", escrow.get("payer") == body["client"], str(escrow.get("payer"))),
+        Check(
+            "client is the escrow's payer", escrow.get("payer") == body["client"], str(escrow.get("payer"))
+        ),
     ]
 
 

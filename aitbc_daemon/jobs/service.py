@@ -176,11 +176,19 @@ class Coordinator:
         key = self.keystore.signing_key(request.wallet, request.password)
         now = self.clock()
         job = Job(
-            id="job-" + secrets.token_hex(8), chain_id=request.chain_id, client=client, executor=request.executor,
+            id="job-" + secrets.token_hex(8),
+            chain_id=request.chain_id,
+            client=client,
+            executor=request.executor,
             params=params,
-            inputs=[{"name": item["name"], "sha256": item["sha256"], "size": f.size}
-                    for f, item in zip(inputs, request.inputs, strict=True)],
-            payment=request.payment, ttl=request.ttl, created_at=now, expires_at=now + request.ttl,
+            inputs=[
+                {"name": item["name"], "sha256": item["sha256"], "size": f.size}
+                for f, item in zip(inputs, request.inputs, strict=True)
+            ],
+            payment=request.payment,
+            ttl=request.ttl,
+            created_at=now,
+            expires_at=now + request.ttl,
             constraints=request.constraints,
         )
         # The row first, then the lock: a crash in between leaves a job whose escrow never
@@ -188,7 +196,10 @@ class Coordinator:
         self.store.insert_job(job, request_id=request.request_id)
         try:
             submission = sign_and_submit(
-                self.chains, request.chain_id, key, "escrow_lock",
+                self.chains,
+                request.chain_id,
+                key,
+                "escrow_lock",
                 {"escrow_id": job.id, "amount": job.payment, "arbiter": self.address},
             )
             self._check_included(request.chain_id, submission.hash)
@@ -203,7 +214,9 @@ class Coordinator:
         path = self.blobs.open_path(item["sha256"])
         size = path.stat().st_size
         if size > self.settings.max_input_bytes:
-            raise InvalidJobRequest(f"input {item['name']} is {size} bytes, over the limit of {self.settings.max_input_bytes}")
+            raise InvalidJobRequest(
+                f"input {item['name']} is {size} bytes, over the limit of {self.settings.max_input_bytes}"
+            )
         return InputFile(item["name"], path, size)
 
     def _check_included(self, chain_id: str, tx_hash: str | None) -> None:
@@ -228,8 +241,18 @@ class Coordinator:
 
     # --- miners -------------------------------------------------------------------------------
 
-    def register(self, *, public_key: str, payout: str, name: str, executors: list[str], devices: list[dict[str, Any]],
-                 price: int, max_concurrent: int, benchmark: list[dict[str, Any]]) -> Miner:
+    def register(
+        self,
+        *,
+        public_key: str,
+        payout: str,
+        name: str,
+        executors: list[str],
+        devices: list[dict[str, Any]],
+        price: int,
+        max_concurrent: int,
+        benchmark: list[dict[str, Any]],
+    ) -> Miner:
         try:
             miner_id = address_from_public_key(bytes.fromhex(public_key))
         except ValueError:
@@ -238,13 +261,27 @@ class Coordinator:
         with self._lock:
             known = self.store.get_miner(miner_id)
             miner = Miner(
-                id=miner_id, public_key=public_key, payout=payout, name=name or miner_id[:12], executors=executors,
-                devices=devices, price=price, max_concurrent=max_concurrent, registered_at=now, last_seen=now,
+                id=miner_id,
+                public_key=public_key,
+                payout=payout,
+                name=name or miner_id[:12],
+                executors=executors,
+                devices=devices,
+                price=price,
+                max_concurrent=max_concurrent,
+                registered_at=now,
+                last_seen=now,
                 benchmark=benchmark,
             )
             if known is not None:  # the record is the miner's history: keep it across restarts
-                miner = replace(miner, registered_at=known.registered_at, completed=known.completed,
-                                failed=known.failed, lost=known.lost, earned=known.earned)
+                miner = replace(
+                    miner,
+                    registered_at=known.registered_at,
+                    completed=known.completed,
+                    failed=known.failed,
+                    lost=known.lost,
+                    earned=known.earned,
+                )
             self.store.save_miner(miner)
         self.bus.publish("miner.registered", {"miner_id": miner_id, "name": miner.name})
         self._notify()
@@ -282,11 +319,21 @@ class Coordinator:
                     self._fits(m, job) and m.id not in job.excluded_miners for m in others
                 ):
                     continue  # it failed here before and another miner can take it
-                if any(self._fits(m, job) and m.id in self._waiting and m.reputation > miner.reputation
-                       and m.id not in job.excluded_miners for m in others):
+                if any(
+                    self._fits(m, job)
+                    and m.id in self._waiting
+                    and m.reputation > miner.reputation
+                    and m.id not in job.excluded_miners
+                    for m in others
+                ):
                     continue  # a better-reputed miner is waiting for exactly this
-                leased = lifecycle.lease(job, miner_id=miner_id, lease_id="lease-" + secrets.token_hex(8),
-                                         now=now, seconds=self.settings.lease_seconds)
+                leased = lifecycle.lease(
+                    job,
+                    miner_id=miner_id,
+                    lease_id="lease-" + secrets.token_hex(8),
+                    now=now,
+                    seconds=self.settings.lease_seconds,
+                )
                 return self._save(leased, "leased", miner_id=miner_id)
         return None
 
@@ -345,8 +392,13 @@ class Coordinator:
                     if beat.get("running") and job.state == lifecycle.LEASED:
                         job = lifecycle.start(job, lease_id=beat["lease_id"], now=now)
                         self._save(job, "running", miner_id=miner_id)
-                    job = lifecycle.extend(job, lease_id=beat["lease_id"], now=now,
-                                           seconds=self.settings.lease_seconds, progress=beat.get("progress"))
+                    job = lifecycle.extend(
+                        job,
+                        lease_id=beat["lease_id"],
+                        now=now,
+                        seconds=self.settings.lease_seconds,
+                        progress=beat.get("progress"),
+                    )
                     self.store.save_job(job)
                 except (JobNotFound, Conflict):
                     stop.append(beat["job_id"])
@@ -355,12 +407,15 @@ class Coordinator:
                 if lines:
                     self.store.append_logs(job.id, [(now, line) for line in lines])
                 if beat.get("progress") or lines:
-                    self.bus.publish("job.progress", {"job_id": job.id, "state": job.state,
-                                                      "progress": job.progress, "logs": lines})
+                    self.bus.publish(
+                        "job.progress",
+                        {"job_id": job.id, "state": job.state, "progress": job.progress, "logs": lines},
+                    )
         return stop
 
-    def submit_result(self, job_id: str, miner_id: str, lease_id: str, outputs: list[dict[str, Any]],
-                      signed: dict[str, Any]) -> Job:
+    def submit_result(
+        self, job_id: str, miner_id: str, lease_id: str, outputs: list[dict[str, Any]], signed: dict[str, Any]
+    ) -> Job:
         """Check the receipt, countersign it, complete the job and release the escrow.
 
         Idempotent per (job, lease): a retried submission of an accepted result
@@ -368,16 +423,23 @@ class Coordinator:
         """
         with self._lock:
             job = self.get(job_id)
-            if job.state == lifecycle.COMPLETED and job.last_lease_id == lease_id and job.miner_id == miner_id:
+            if (
+                job.state == lifecycle.COMPLETED
+                and job.last_lease_id == lease_id
+                and job.miner_id == miner_id
+            ):
                 if not self._same_result(job, outputs):
-                    raise Conflict(f"job {job_id} was completed with other outputs on this lease",
-                                   code="result_mismatch")
+                    raise Conflict(
+                        f"job {job_id} was completed with other outputs on this lease", code="result_mismatch"
+                    )
                 return job
             job = self._held(job_id, miner_id)
             miner = self.miner(miner_id)
             self._check_receipt(job, miner, outputs, signed)
             document = countersign(signed, self.key)
-            job = lifecycle.complete(job, lease_id=lease_id, outputs=outputs, receipt=document, now=self.clock())
+            job = lifecycle.complete(
+                job, lease_id=lease_id, outputs=outputs, receipt=document, now=self.clock()
+            )
             self._save(job, "completed", miner_id=miner_id, receipt_hash=receipt_hash(document))
             self.store.record_outcome(miner_id, outcome="completed", earned=job.payment)
         return self.settle(job)
@@ -386,13 +448,21 @@ class Coordinator:
     def _same_result(job: Job, outputs: list[dict[str, Any]]) -> bool:
         return output_hash(outputs) == output_hash(job.outputs or [])
 
-    def _check_receipt(self, job: Job, miner: Miner, outputs: list[dict[str, Any]], signed: dict[str, Any]) -> None:
+    def _check_receipt(
+        self, job: Job, miner: Miner, outputs: list[dict[str, Any]], signed: dict[str, Any]
+    ) -> None:
         try:
             body = signed["receipt"]
             expected = {
-                "job_id": job.id, "chain_id": job.chain_id, "client": job.client, "miner": miner.payout,
-                "miner_key": miner.public_key, "executor": job.executor, "price": job.payment,
-                "input_hash": input_hash(job.params, job.inputs), "output_hash": output_hash(outputs),
+                "job_id": job.id,
+                "chain_id": job.chain_id,
+                "client": job.client,
+                "miner": miner.payout,
+                "miner_key": miner.public_key,
+                "executor": job.executor,
+                "price": job.payment,
+                "input_hash": input_hash(job.params, job.inputs),
+                "output_hash": output_hash(outputs),
             }
             wrong = [name for name, value in expected.items() if body.get(name) != value]
             if wrong:
@@ -404,19 +474,36 @@ class Coordinator:
         for item in outputs:
             path = self.blobs.open_path(item["sha256"])
             if path.stat().st_size != int(item["size"]):
-                raise InvalidReceipt(f"output {item['name']}: size {item['size']} does not match the stored file")
+                raise InvalidReceipt(
+                    f"output {item['name']}: size {item['size']} does not match the stored file"
+                )
 
-    def report_failure(self, job_id: str, miner_id: str, lease_id: str, error: str, hand_back: bool,
-                       attempt_counts: bool = True) -> Job:
+    def report_failure(
+        self,
+        job_id: str,
+        miner_id: str,
+        lease_id: str,
+        error: str,
+        hand_back: bool,
+        attempt_counts: bool = True,
+    ) -> Job:
         with self._lock:
             job = self._held(job_id, miner_id)
             if hand_back:
-                job = lifecycle.hand_back(job, lease_id=lease_id, reason=error, counts=attempt_counts,
-                                          now=self.clock(), max_attempts=self.settings.max_attempts)
+                job = lifecycle.hand_back(
+                    job,
+                    lease_id=lease_id,
+                    reason=error,
+                    counts=attempt_counts,
+                    now=self.clock(),
+                    max_attempts=self.settings.max_attempts,
+                )
                 self._save(job, "requeued" if job.state == lifecycle.QUEUED else "failed", reason=error)
                 self._notify()
                 return self.settle(job)
-            job = self._save(lifecycle.fail(job, lease_id=lease_id, error=error, now=self.clock()), "failed", error=error)
+            job = self._save(
+                lifecycle.fail(job, lease_id=lease_id, error=error, now=self.clock()), "failed", error=error
+            )
             self.store.record_outcome(miner_id, outcome="failed")
         return self.settle(job)
 
@@ -431,8 +518,12 @@ class Coordinator:
                 self._save(lifecycle.expire(job, now=now), "expired")
             for job in self.store.lapsed_leases(now):
                 assert job.lease is not None
-                lost = lifecycle.lose_lease(job, now=now, max_attempts=self.settings.max_attempts,
-                                            reason=f"miner {job.lease.miner_id} lost its lease")
+                lost = lifecycle.lose_lease(
+                    job,
+                    now=now,
+                    max_attempts=self.settings.max_attempts,
+                    reason=f"miner {job.lease.miner_id} lost its lease",
+                )
                 self._save(lost, "lease_lost", miner_id=job.lease.miner_id)
                 self.store.record_outcome(job.lease.miner_id, outcome="lost")
                 requeued = requeued or lost.state == lifecycle.QUEUED

@@ -81,18 +81,33 @@ class JobStore:
     def _create(self) -> None:
         db = sqlite_utils.Database(self._conn)
         db["jobs"].create(
-            {"id": str, "seq": int, "chain_id": str, "client": str, "state": str, "created_at": float,
-             "lease_deadline": float, "expires_at": float, "body": str},
-            pk="id", not_null={"seq", "chain_id", "client", "state", "body"}, if_not_exists=True,
+            {
+                "id": str,
+                "seq": int,
+                "chain_id": str,
+                "client": str,
+                "state": str,
+                "created_at": float,
+                "lease_deadline": float,
+                "expires_at": float,
+                "body": str,
+            },
+            pk="id",
+            not_null={"seq", "chain_id", "client", "state", "body"},
+            if_not_exists=True,
         )
         db["jobs"].create_index(["state", "seq"], if_not_exists=True)
         db["jobs"].create_index(["client", "seq"], if_not_exists=True)
         db["submit_keys"].create(
-            {"client": str, "request_id": str, "job_id": str}, pk=("client", "request_id"), if_not_exists=True,
+            {"client": str, "request_id": str, "job_id": str},
+            pk=("client", "request_id"),
+            if_not_exists=True,
         )
         db["miners"].create({"id": str, "body": str}, pk="id", if_not_exists=True)
         db["job_logs"].create(
-            {"id": int, "job_id": str, "at": float, "line": str}, pk="id", not_null={"job_id", "line"},
+            {"id": int, "job_id": str, "at": float, "line": str},
+            pk="id",
+            not_null={"job_id", "line"},
             if_not_exists=True,
         )
         db["job_logs"].create_index(["job_id", "id"], if_not_exists=True)
@@ -109,7 +124,16 @@ class JobStore:
             self._conn.execute(
                 "INSERT INTO jobs(id, seq, chain_id, client, state, created_at, lease_deadline, expires_at, body) "
                 "VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)",
-                (job.id, seq, job.chain_id, job.client, job.state, job.created_at, job.expires_at, job_to_json(job)),
+                (
+                    job.id,
+                    seq,
+                    job.chain_id,
+                    job.client,
+                    job.state,
+                    job.created_at,
+                    job.expires_at,
+                    job_to_json(job),
+                ),
             )
             if request_id is not None:
                 self._conn.execute(
@@ -127,7 +151,8 @@ class JobStore:
         with self._lock:
             return self._conn.execute(
                 "SELECT COUNT(*) FROM jobs WHERE state IN ('leased', 'running') "
-                "AND json_extract(body, '$.miner_id') = ?", (miner_id,)
+                "AND json_extract(body, '$.miner_id') = ?",
+                (miner_id,),
             ).fetchone()[0]
 
     def job_for_request(self, client: str, request_id: str) -> str | None:
@@ -183,7 +208,8 @@ class JobStore:
     def expired_jobs(self, now: float) -> list[Job]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT body FROM jobs WHERE state IN ('queued', 'leased', 'running') AND expires_at <= ?", (now,)
+                "SELECT body FROM jobs WHERE state IN ('queued', 'leased', 'running') AND expires_at <= ?",
+                (now,),
             ).fetchall()
         return [job_from_json(r[0]) for r in rows]
 
@@ -205,7 +231,8 @@ class JobStore:
     def append_logs(self, job_id: str, lines: list[tuple[float, str]]) -> None:
         with self._lock, self._conn:
             self._conn.executemany(
-                "INSERT INTO job_logs(job_id, at, line) VALUES (?, ?, ?)", [(job_id, at, line) for at, line in lines]
+                "INSERT INTO job_logs(job_id, at, line) VALUES (?, ?, ?)",
+                [(job_id, at, line) for at, line in lines],
             )
 
     def logs(self, job_id: str, *, after: int = 0, limit: int = 1000) -> list[tuple[int, float, str]]:

@@ -109,11 +109,18 @@ class MinerAgent:
         return [d for d in self.devices if d.get("kind") == "cuda"]
 
     async def register(self) -> dict[str, Any]:
-        miner = await self.link.register({
-            "public_key": bytes(self.key.verify_key).hex(), "payout": self.config.payout, "name": self.config.name,
-            "executors": self.executors, "devices": self.devices, "price": self.config.price,
-            "max_concurrent": self.config.max_concurrent, "benchmark": self.benchmark,
-        })
+        miner = await self.link.register(
+            {
+                "public_key": bytes(self.key.verify_key).hex(),
+                "payout": self.config.payout,
+                "name": self.config.name,
+                "executors": self.executors,
+                "devices": self.devices,
+                "price": self.config.price,
+                "max_concurrent": self.config.max_concurrent,
+                "benchmark": self.benchmark,
+            }
+        )
         self.miner_id = miner["id"]
         self.state = "idle"
         return miner
@@ -123,7 +130,9 @@ class MinerAgent:
         await self.register()
         self.state = "idle"
         self.bus.publish("miner.started", {"miner_id": self.miner_id, "coordinator": self.link.where})
-        tasks = [asyncio.create_task(self._slot(i, w), name=f"miner.slot{i}") for i, w in enumerate(self.workers)]
+        tasks = [
+            asyncio.create_task(self._slot(i, w), name=f"miner.slot{i}") for i, w in enumerate(self.workers)
+        ]
         heart = asyncio.create_task(self._heartbeat(), name="miner.heartbeat")
         try:
             await asyncio.gather(*tasks)
@@ -197,8 +206,14 @@ class MinerAgent:
             inputs.append({"name": item["name"], "path": str(target), "size": item["size"]})
         device, gpus = self._placement(int(grant.get("gpus", 0)))
         request = {
-            "op": "run", "job_id": active.job_id, "executor": grant["executor"], "params": grant["params"],
-            "inputs": inputs, "output_dir": str(out_dir), "device": device, "gpus": gpus,
+            "op": "run",
+            "job_id": active.job_id,
+            "executor": grant["executor"],
+            "params": grant["params"],
+            "inputs": inputs,
+            "output_dir": str(out_dir),
+            "device": device,
+            "gpus": gpus,
         }
         timeout = max(1.0, min(self.config.job_timeout, float(grant["expires_at"]) - time.time()))
         active.running = True
@@ -214,7 +229,9 @@ class MinerAgent:
             await self._hand_back(active, f"the worker died: {exc}")
             return
         except (JobFailed, JobTimedOut) as exc:
-            await self._fail(active, f"{type(exc).__name__ if isinstance(exc, JobTimedOut) else 'failed'}: {exc}")
+            await self._fail(
+                active, f"{type(exc).__name__ if isinstance(exc, JobTimedOut) else 'failed'}: {exc}"
+            )
             return
         except WorkerError as exc:
             await self._hand_back(active, f"worker error: {exc}")
@@ -243,27 +260,43 @@ class MinerAgent:
             elif kind == "log":
                 active.logs.append(str(event.get("line", "")))
                 del active.logs[:-MAX_LOG_BUFFER]
+
         return on_event
 
-    async def _deliver(self, active: ActiveJob, out_dir: Path, done: dict[str, Any], started: float, device: str) -> None:
+    async def _deliver(
+        self, active: ActiveJob, out_dir: Path, done: dict[str, Any], started: float, device: str
+    ) -> None:
         assert self.miner_id is not None
         outputs = []
         for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
             stored = await self.link.upload(path)
-            outputs.append({"name": str(path.relative_to(out_dir)), "sha256": stored["sha256"], "size": stored["size"]})
+            outputs.append(
+                {"name": str(path.relative_to(out_dir)), "sha256": stored["sha256"], "size": stored["size"]}
+            )
         grant = active.grant
         receipt = build_receipt(
-            job_id=active.job_id, chain_id=grant["chain_id"], client=grant["client"], miner=self.config.payout,
-            miner_key=self.key, executor=grant["executor"], params=grant["params"], inputs=grant["inputs"],
-            outputs=outputs, device=self._device_label(device, int(grant.get("gpus", 0))),
+            job_id=active.job_id,
+            chain_id=grant["chain_id"],
+            client=grant["client"],
+            miner=self.config.payout,
+            miner_key=self.key,
+            executor=grant["executor"],
+            params=grant["params"],
+            inputs=grant["inputs"],
+            outputs=outputs,
+            device=self._device_label(device, int(grant.get("gpus", 0))),
             started_at_ms=int(float(done.get("started_at", started)) * 1000),
             ended_at_ms=int(float(done.get("ended_at", time.time())) * 1000),
-            metrics=done.get("metrics", {}), price=int(grant["payment"]),
+            metrics=done.get("metrics", {}),
+            price=int(grant["payment"]),
         )
         await self._flush_heartbeat()
         try:
-            await self.link.result(self.miner_id, active.job_id,
-                                   {"lease_id": grant["lease_id"], "outputs": outputs, "receipt": receipt})
+            await self.link.result(
+                self.miner_id,
+                active.job_id,
+                {"lease_id": grant["lease_id"], "outputs": outputs, "receipt": receipt},
+            )
             self.record.done += 1
             self.bus.publish("miner.job_done", {"job_id": active.job_id})
         except ApiError as exc:
@@ -274,7 +307,9 @@ class MinerAgent:
         assert self.miner_id is not None
         await self._flush_heartbeat()
         try:
-            await self.link.failure(self.miner_id, active.job_id, {"lease_id": active.grant["lease_id"], "error": error})
+            await self.link.failure(
+                self.miner_id, active.job_id, {"lease_id": active.grant["lease_id"], "error": error}
+            )
         except (ApiError, CoordinatorUnreachable) as exc:
             log.warning("job %s: failure report refused: %s", active.job_id, exc)
         self.record.failed += 1
@@ -282,10 +317,16 @@ class MinerAgent:
     async def _hand_back(self, active: ActiveJob, reason: str, *, attempt_counts: bool = True) -> None:
         assert self.miner_id is not None
         try:
-            await self.link.failure(self.miner_id, active.job_id, {
-                "lease_id": active.grant["lease_id"], "error": reason, "hand_back": True,
-                "attempt_counts": attempt_counts,
-            })
+            await self.link.failure(
+                self.miner_id,
+                active.job_id,
+                {
+                    "lease_id": active.grant["lease_id"],
+                    "error": reason,
+                    "hand_back": True,
+                    "attempt_counts": attempt_counts,
+                },
+            )
             self.record.handed_back += 1
         except (ApiError, CoordinatorUnreachable) as exc:
             log.info("job %s: hand-back not taken (%s); the lease will lapse", active.job_id, exc)
@@ -296,8 +337,15 @@ class MinerAgent:
         beats = []
         for active in list(self.active.values()):
             logs, active.logs = active.logs, []
-            beats.append({"job_id": active.job_id, "lease_id": active.grant["lease_id"], "progress": active.progress,
-                          "logs": logs, "running": active.running})
+            beats.append(
+                {
+                    "job_id": active.job_id,
+                    "lease_id": active.grant["lease_id"],
+                    "progress": active.progress,
+                    "logs": logs,
+                    "running": active.running,
+                }
+            )
         return beats
 
     async def _flush_heartbeat(self) -> None:

@@ -43,7 +43,10 @@ class CoordinatorLink:
             self.where = url
             base_url = url.rstrip("/")
         self._http = httpx.AsyncClient(
-            transport=transport, base_url=base_url, headers=headers, trust_env=False,
+            transport=transport,
+            base_url=base_url,
+            headers=headers,
+            trust_env=False,
             timeout=httpx.Timeout(30.0, read=90.0),
         )
 
@@ -57,7 +60,9 @@ class CoordinatorLink:
                 response = await self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 if attempt == len(delays):
-                    raise CoordinatorUnreachable(f"coordinator {self.where} unreachable: {exc or type(exc).__name__}") from exc
+                    raise CoordinatorUnreachable(
+                        f"coordinator {self.where} unreachable: {exc or type(exc).__name__}"
+                    ) from exc
                 await asyncio.sleep(delays[attempt])
                 continue
             if response.is_success:
@@ -72,7 +77,9 @@ class CoordinatorLink:
         return await self._request("GET", f"/v1/miners/{quote(miner_id, safe='')}")
 
     async def lease(self, miner_id: str, wait: float) -> dict[str, Any] | None:
-        answer = await self._request("POST", f"/v1/miners/{quote(miner_id, safe='')}/lease", json={"wait": wait})
+        answer = await self._request(
+            "POST", f"/v1/miners/{quote(miner_id, safe='')}/lease", json={"wait": wait}
+        )
         return answer.get("lease")
 
     async def heartbeat(self, miner_id: str, leases: list[dict[str, Any]]) -> list[str]:
@@ -82,12 +89,14 @@ class CoordinatorLink:
         return list(answer["stop"])
 
     async def result(self, miner_id: str, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._request("POST", f"/v1/miners/{quote(miner_id, safe='')}/jobs/{quote(job_id, safe='')}/result",
-                                   json=body)
+        return await self._request(
+            "POST", f"/v1/miners/{quote(miner_id, safe='')}/jobs/{quote(job_id, safe='')}/result", json=body
+        )
 
     async def failure(self, miner_id: str, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._request("POST", f"/v1/miners/{quote(miner_id, safe='')}/jobs/{quote(job_id, safe='')}/failure",
-                                   json=body)
+        return await self._request(
+            "POST", f"/v1/miners/{quote(miner_id, safe='')}/jobs/{quote(job_id, safe='')}/failure", json=body
+        )
 
     async def download(self, digest: str, target: Path) -> None:
         async with self._http.stream("GET", f"/v1/blobs/{digest}") as response:
@@ -104,6 +113,10 @@ class CoordinatorLink:
                 while chunk := handle.read(CHUNK):
                     yield chunk
 
-        return await self._request("PUT", "/v1/blobs", content=chunks(), retry=False,
-                                   headers={"content-type": "application/octet-stream"})
-
+        return await self._request(
+            "PUT",
+            "/v1/blobs",
+            content=chunks(),
+            retry=False,
+            headers={"content-type": "application/octet-stream"},
+        )

@@ -76,7 +76,7 @@ class MinerService:
             WorkerProcess(self.workdir / f"worker-{i}.log") for i in range(1, request.max_concurrent)
         ]
         if gpu_ids:  # each slot gets its share of the chosen GPUs; one slot gets them all
-            shares = [gpu_ids[i::len(workers)] or gpu_ids for i in range(len(workers))]
+            shares = [gpu_ids[i :: len(workers)] or gpu_ids for i in range(len(workers))]
             for worker, share in zip(workers, shares, strict=True):
                 worker.cuda_visible_devices = ",".join(share)
             await first.stop()  # restart it under its CUDA_VISIBLE_DEVICES
@@ -87,10 +87,22 @@ class MinerService:
         benchmark = await self._benchmark(workers[0], chosen, refresh=False)
         link = self._link_for(request)
         agent = MinerAgent(
-            MinerConfig(request.payout, request.name, request.devices, request.max_concurrent, request.price,
-                        request.job_timeout),
-            load_or_create_key(self.workdir / "miner_key.json"), link, self.workdir, self.bus,
-            devices=chosen, executors=sorted(ready["executors"]), benchmark=benchmark, workers=workers,
+            MinerConfig(
+                request.payout,
+                request.name,
+                request.devices,
+                request.max_concurrent,
+                request.price,
+                request.job_timeout,
+            ),
+            load_or_create_key(self.workdir / "miner_key.json"),
+            link,
+            self.workdir,
+            self.bus,
+            devices=chosen,
+            executors=sorted(ready["executors"]),
+            benchmark=benchmark,
+            workers=workers,
         )
         try:
             await agent.register()
@@ -98,7 +110,9 @@ class MinerService:
             await asyncio.gather(*(w.stop() for w in workers))
             await link.aclose()
             message = str(exc) or type(exc).__name__
-            raise AitbcError(f"cannot register with the coordinator: {message}", code="coordinator_refused") from None
+            raise AitbcError(
+                f"cannot register with the coordinator: {message}", code="coordinator_refused"
+            ) from None
         self.agent, self._link = agent, link
         self.last_error = None
         self._task = asyncio.get_running_loop().create_task(self._serve(agent), name="miner")
@@ -166,7 +180,9 @@ class MinerService:
             self.agent.benchmark = await self._benchmark(worker, self.agent.devices, refresh=refresh)
         return await self.status()
 
-    async def _benchmark(self, worker: WorkerProcess, devices: list[dict[str, Any]], *, refresh: bool) -> list[dict[str, Any]]:
+    async def _benchmark(
+        self, worker: WorkerProcess, devices: list[dict[str, Any]], *, refresh: bool
+    ) -> list[dict[str, Any]]:
         """A short matmul benchmark per device, cached by the device set (hardware rarely changes)."""
         signature = hashlib.sha256(json.dumps(devices, sort_keys=True).encode()).hexdigest()[:16]
         cache = self.workdir / "benchmark.json"
@@ -191,10 +207,14 @@ class MinerService:
     async def status(self) -> MinerStatus:
         agent = self.agent
         if agent is None or not self.running:
-            return MinerStatus(running=False, state="error" if self.last_error else "stopped", error=self.last_error,
-                               benchmark=self.cached_benchmark(),
-                               miner_id=agent.miner_id if agent else None,
-                               payout=agent.config.payout if agent else None)
+            return MinerStatus(
+                running=False,
+                state="error" if self.last_error else "stopped",
+                error=self.last_error,
+                benchmark=self.cached_benchmark(),
+                miner_id=agent.miner_id if agent else None,
+                payout=agent.config.payout if agent else None,
+            )
         record: dict[str, Any] = {}
         if agent.miner_id is not None:
             try:
@@ -203,14 +223,27 @@ class MinerService:
                 agent.error = str(exc)
         utilization = await asyncio.to_thread(gpu_utilization) if agent.gpus else {}
         return MinerStatus(
-            running=True, state=agent.state, miner_id=agent.miner_id, name=record.get("name", agent.config.name),
-            payout=agent.config.payout, coordinator=agent.link.where, devices=agent.devices,
-            utilization={str(k): v for k, v in utilization.items()}, executors=agent.executors,
+            running=True,
+            state=agent.state,
+            miner_id=agent.miner_id,
+            name=record.get("name", agent.config.name),
+            payout=agent.config.payout,
+            coordinator=agent.link.where,
+            devices=agent.devices,
+            utilization={str(k): v for k, v in utilization.items()},
+            executors=agent.executors,
             benchmark=agent.benchmark,
-            current_jobs=[CurrentJob(a.job_id, a.grant["executor"], a.started_at, a.progress) for a in agent.active.values()],
-            max_concurrent=agent.config.max_concurrent, price=agent.config.price,
-            jobs_done=int(record.get("completed", agent.record.done)), jobs_failed=int(record.get("failed", agent.record.failed)),
-            leases_lost=int(record.get("lost", 0)), earned=int(record.get("earned", 0)),
-            reputation=record.get("reputation"), worker_pids=[w.pid for w in agent.workers if w.pid],
+            current_jobs=[
+                CurrentJob(a.job_id, a.grant["executor"], a.started_at, a.progress)
+                for a in agent.active.values()
+            ],
+            max_concurrent=agent.config.max_concurrent,
+            price=agent.config.price,
+            jobs_done=int(record.get("completed", agent.record.done)),
+            jobs_failed=int(record.get("failed", agent.record.failed)),
+            leases_lost=int(record.get("lost", 0)),
+            earned=int(record.get("earned", 0)),
+            reputation=record.get("reputation"),
+            worker_pids=[w.pid for w in agent.workers if w.pid],
             error=agent.error,
         )

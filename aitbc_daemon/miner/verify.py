@@ -46,29 +46,62 @@ async def verify_job(coordinator: Coordinator, job_id: str, workdir: Path) -> Ve
         ]
         out_dir = scratch / "out"
         out_dir.mkdir()
-        request = {"op": "run", "job_id": job_id, "executor": job.executor, "params": job.params, "inputs": inputs,
-                   "output_dir": str(out_dir), "device": "cpu", "gpus": 0}
+        request = {
+            "op": "run",
+            "job_id": job_id,
+            "executor": job.executor,
+            "params": job.params,
+            "inputs": inputs,
+            "output_dir": str(out_dir),
+            "device": "cpu",
+            "gpus": 0,
+        }
         done = await worker.run_job(request, lambda _event: None, VERIFY_TIMEOUT)
         rerun_outputs = [
-            {"name": str(p.relative_to(out_dir)), "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
-             "size": p.stat().st_size}
-            for p in sorted(out_dir.rglob("*")) if p.is_file()
+            {
+                "name": str(p.relative_to(out_dir)),
+                "sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+                "size": p.stat().st_size,
+            }
+            for p in sorted(out_dir.rglob("*"))
+            if p.is_file()
         ]
     finally:
         await worker.stop()
         shutil.rmtree(scratch, ignore_errors=True)
     original, rerun = job.receipt["receipt"]["output_hash"], output_hash(rerun_outputs)
     if original == rerun:
-        return VerifyResult(job_id, True, "output hash", original, rerun, "the rerun produced identical outputs")
+        return VerifyResult(
+            job_id, True, "output hash", original, rerun, "the rerun produced identical outputs"
+        )
     differing = metric_differences(job.receipt["receipt"].get("metrics", {}), done.get("metrics", {}))
-    files = sorted({f["name"] for f in job.outputs} ^ {f["name"] for f in rerun_outputs}
-                   | {a["name"] for a in job.outputs for b in rerun_outputs if a["name"] == b["name"] and a["sha256"] != b["sha256"]})
+    files = sorted(
+        {f["name"] for f in job.outputs} ^ {f["name"] for f in rerun_outputs}
+        | {
+            a["name"]
+            for a in job.outputs
+            for b in rerun_outputs
+            if a["name"] == b["name"] and a["sha256"] != b["sha256"]
+        }
+    )
     if differing:
-        return VerifyResult(job_id, False, "metrics within tolerance", original, rerun,
-                            f"metrics differ: {'; '.join(differing)} (files differing: {', '.join(files)})")
-    return VerifyResult(job_id, True, "metrics within tolerance", original, rerun,
-                        f"outputs differ in bytes ({', '.join(files)}) but every metric is within "
-                        f"{RELATIVE_TOLERANCE:g} relative / {ABSOLUTE_TOLERANCE:g} absolute")
+        return VerifyResult(
+            job_id,
+            False,
+            "metrics within tolerance",
+            original,
+            rerun,
+            f"metrics differ: {'; '.join(differing)} (files differing: {', '.join(files)})",
+        )
+    return VerifyResult(
+        job_id,
+        True,
+        "metrics within tolerance",
+        original,
+        rerun,
+        f"outputs differ in bytes ({', '.join(files)}) but every metric is within "
+        f"{RELATIVE_TOLERANCE:g} relative / {ABSOLUTE_TOLERANCE:g} absolute",
+    )
 
 
 def metric_differences(original: dict[str, Any], rerun: dict[str, Any]) -> list[str]:

@@ -32,8 +32,14 @@ def free_port() -> int:
 
 
 def aitbc(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "aitbc_cli", *args], env={**env, "AITBC_PASSWORD": "pw"},
-                          capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-m", "aitbc_cli", *args],
+        env={**env, "AITBC_PASSWORD": "pw"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
     if check:
         assert done.returncode == 0, done.stderr
     return done
@@ -62,7 +68,9 @@ def test_a_remote_miner_takes_jobs_and_killing_its_daemon_moves_the_job_elsewher
     remote_env = jobs_env(remote_home, AITBC_LEASE_SECONDS="2")
     remote = start_daemon(remote_home, env=remote_env)
     try:
-        started = aitbc_json(remote_env, "miner", "start", "--coordinator", url, "--token", token, "--name", "remote")
+        started = aitbc_json(
+            remote_env, "miner", "start", "--coordinator", url, "--token", token, "--name", "remote"
+        )
         assert started["status"]["coordinator"] == url
         remote_payout = started["status"]["payout"]
         data = tmp_path / "in.txt"
@@ -80,9 +88,15 @@ def test_a_remote_miner_takes_jobs_and_killing_its_daemon_moves_the_job_elsewher
 
             local = aitbc_json(env, "miner", "start", "--wallet", "local")  # another miner takes it over
             done = settled(client, job["id"], timeout=90)
-            assert (done.state, done.attempts, done.miner_payout) == ("completed", 2, local["status"]["payout"])
+            assert (done.state, done.attempts, done.miner_payout) == (
+                "completed",
+                2,
+                local["status"]["payout"],
+            )
             assert balance(client, local["status"]["payout"]) == 2 * AIT
-            assert balance(client, remote_payout) == 1 * AIT  # the first job only: the killed run earns nothing
+            assert (
+                balance(client, remote_payout) == 1 * AIT
+            )  # the first job only: the killed run earns nothing
     finally:
         if remote.process.poll() is None:
             remote.stop()
@@ -94,7 +108,9 @@ def test_a_coordinator_killed_mid_job_resumes_its_miner_and_pays_once(coordinato
     aitbc(env, "wallet", "create", "alice")
     aitbc(env, "wallet", "faucet", "alice")
     aitbc_json(env, "miner", "start")
-    job = aitbc_json(env, "jobs", "submit", "sleep", "--param", "seconds=6", "--payment", "3", "--from", "alice")
+    job = aitbc_json(
+        env, "jobs", "submit", "sleep", "--param", "seconds=6", "--payment", "3", "--from", "alice"
+    )
     with daemon.client() as client:
         wait_for(lambda: client.job(job["id"]).state == "running", 60, "the job to run")
         worker = client.miner_status().worker_pids[0]

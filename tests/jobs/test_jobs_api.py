@@ -39,10 +39,26 @@ BAD_SUBMISSIONS = [
     ("negative ttl", dict(ttl=-1), 422, "invalid_request"),
     ("unknown parameter", dict(params={"colour": "red"}), 400, "invalid_job"),
     ("no input for hash", dict(data=None), 400, "invalid_job"),
-    ("malformed csv", dict(executor="train", data=IRIS_HEAD + b"5.1,abc,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n",
-                           params={"target": "species"}), 400, "invalid_job"),
-    ("missing target column", dict(executor="train", data=IRIS_HEAD + b"5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n",
-                                   params={"target": "colour"}), 400, "invalid_job"),
+    (
+        "malformed csv",
+        dict(
+            executor="train",
+            data=IRIS_HEAD + b"5.1,abc,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n",
+            params={"target": "species"},
+        ),
+        400,
+        "invalid_job",
+    ),
+    (
+        "missing target column",
+        dict(
+            executor="train",
+            data=IRIS_HEAD + b"5.1,3.5,1.4,0.2,setosa\n4.9,3.0,1.4,0.2,setosa\n",
+            params={"target": "colour"},
+        ),
+        400,
+        "invalid_job",
+    ),
     ("wrong password", dict(password="wrong"), 403, None),
 ]
 
@@ -100,7 +116,11 @@ def test_a_miner_completes_a_job_and_the_receipt_hash_is_on_chain(client, hand_m
     done = settled(client, job.id)
     assert (done.state, done.settlement) == ("completed", "release")
     escrow = client.escrow(CHAIN, job.id)
-    assert (escrow.status, escrow.payee, escrow.receipt_hash) == ("released", hand_miner.payout, done.receipt_hash)
+    assert (escrow.status, escrow.payee, escrow.receipt_hash) == (
+        "released",
+        hand_miner.payout,
+        done.receipt_hash,
+    )
     assert balance(client, hand_miner.payout) == 2 * AIT
 
     retried = hand_miner.deliver(grant)  # the same result again: answered, not paid again
@@ -130,15 +150,20 @@ def _set(path: tuple[str, ...], value):
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
+
     return edit
 
 
-@pytest.mark.parametrize("edit,expected", [
-    (_set(("receipt", "price"), 10**12), "price"),
-    (_set(("receipt", "miner"), "ait1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"), "miner"),
-    (_set(("receipt", "output_hash"), "0" * 64), "output_hash"),
-    (_set(("miner_signature",), "00" * 64), "signature"),
-], ids=["price", "payee", "output hash", "signature"])
+@pytest.mark.parametrize(
+    "edit,expected",
+    [
+        (_set(("receipt", "price"), 10**12), "price"),
+        (_set(("receipt", "miner"), "ait1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"), "miner"),
+        (_set(("receipt", "output_hash"), "0" * 64), "output_hash"),
+        (_set(("miner_signature",), "00" * 64), "signature"),
+    ],
+    ids=["price", "payee", "output hash", "signature"],
+)
 def test_an_altered_receipt_is_refused_and_nothing_is_paid(client, hand_miner, edit, expected):
     funded_wallet(client)
     job = submit(client)
@@ -180,7 +205,9 @@ def test_a_lost_lease_requeues_the_job_then_fails_it_when_attempts_run_out(aitbc
     from tests.conftest import start_daemon
     from tests.jobs_fixtures import jobs_env
 
-    daemon = start_daemon(aitbc_home, env=jobs_env(aitbc_home, AITBC_LEASE_SECONDS="0.5", AITBC_MAX_JOB_ATTEMPTS="2"))
+    daemon = start_daemon(
+        aitbc_home, env=jobs_env(aitbc_home, AITBC_LEASE_SECONDS="0.5", AITBC_MAX_JOB_ATTEMPTS="2")
+    )
     try:
         with daemon.client() as client:
             alice = funded_wallet(client)
@@ -207,17 +234,9 @@ def test_cancel_racing_a_result_pays_exactly_once(client, hand_miner):
     for _ in range(5):
         job = submit(client)
         grant = hand_miner.lease()
-        outcomes = {}
+        outcomes: dict[str, object] = {}
         start = threading.Barrier(2)
-
-        def cancel():
-            start.wait()
-            try:
-                outcomes["cancel"] = client.cancel_job(job.id).state
-            except ApiError as exc:
-                outcomes["cancel"] = exc.code
-
-        racer = threading.Thread(target=cancel)
+        racer = threading.Thread(target=_cancel_at, args=(start, client, job.id, outcomes))
         racer.start()
         start.wait()
         outcomes["result"] = hand_miner.deliver(grant).status_code
@@ -225,8 +244,21 @@ def test_cancel_racing_a_result_pays_exactly_once(client, hand_miner):
         done = settled(client, job.id)
         escrow = client.escrow(CHAIN, job.id)
         if done.state == "completed":
-            assert (outcomes["cancel"], escrow.status, escrow.payee) == ("job_conflict", "released", hand_miner.payout)
+            assert (outcomes["cancel"], escrow.status, escrow.payee) == (
+                "job_conflict",
+                "released",
+                hand_miner.payout,
+            )
         else:
             assert (done.state, outcomes["result"], escrow.status) == ("cancelled", 409, "refunded")
     paid_to_miner = balance(client, hand_miner.payout)
     assert balance(client, alice) + paid_to_miner == 100 * AIT
+
+
+def _cancel_at(start: threading.Barrier, client, job_id: str, outcomes: dict) -> None:
+    """Cancel the moment the other thread delivers its result."""
+    start.wait()
+    try:
+        outcomes["cancel"] = client.cancel_job(job_id).state
+    except ApiError as exc:
+        outcomes["cancel"] = exc.code

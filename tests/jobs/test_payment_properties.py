@@ -59,8 +59,14 @@ def make_world(directory: Path) -> World:
     clock = [1_000_000.0]
     blobs = BlobStore(directory / "blobs")
     coordinator = Coordinator(
-        JobStore(directory / "jobs.db"), blobs, chains, keystore, bus, SigningKey.generate(),
-        {"hash": hash_executor}, CoordinatorSettings(lease_seconds=LEASE_SECONDS, max_attempts=2),
+        JobStore(directory / "jobs.db"),
+        blobs,
+        chains,
+        keystore,
+        bus,
+        SigningKey.generate(),
+        {"hash": hash_executor},
+        CoordinatorSettings(lease_seconds=LEASE_SECONDS, max_attempts=2),
         clock=lambda: clock[0],
     )
     digest, _ = blobs.put_bytes(b"input\n")
@@ -68,18 +74,33 @@ def make_world(directory: Path) -> World:
     for index in range(2):
         key = SigningKey.generate()
         payout = address_from_public_key(bytes(SigningKey.generate().verify_key))
-        miner = coordinator.register(public_key=bytes(key.verify_key).hex(), payout=payout, name=f"m{index}",
-                                     executors=["hash"], devices=[{"id": "cpu", "kind": "cpu"}], price=0,
-                                     max_concurrent=4, benchmark=[])
+        miner = coordinator.register(
+            public_key=bytes(key.verify_key).hex(),
+            payout=payout,
+            name=f"m{index}",
+            executors=["hash"],
+            devices=[{"id": "cpu", "kind": "cpu"}],
+            price=0,
+            max_concurrent=4,
+            benchmark=[],
+        )
         world.miners.append((miner.id, key, payout))
     return world
 
 
 def do_submit(world: World, payment: int) -> None:
-    world.coordinator.submit(SubmitRequest(
-        executor="hash", payment=payment, wallet="alice", chain_id=DEVNET_CHAIN_ID,
-        inputs=[{"name": "in.txt", "sha256": world.input_digest}], params={}, ttl=TTL, constraints=Constraints(),
-    ))
+    world.coordinator.submit(
+        SubmitRequest(
+            executor="hash",
+            payment=payment,
+            wallet="alice",
+            chain_id=DEVNET_CHAIN_ID,
+            inputs=[{"name": "in.txt", "sha256": world.input_digest}],
+            params={},
+            ttl=TTL,
+            constraints=Constraints(),
+        )
+    )
 
 
 def do_lease(world: World, miner: int) -> None:
@@ -104,9 +125,22 @@ def do_result(world: World, pick: int) -> None:
     job = world.coordinator.get(job_id)
     digest, size = world.coordinator.blobs.put_bytes(b"out\n")
     outputs = [{"name": "out.txt", "sha256": digest, "size": size}]
-    receipt = build_receipt(job_id=job.id, chain_id=job.chain_id, client=job.client, miner=payout, miner_key=key,
-                            executor=job.executor, params=job.params, inputs=job.inputs, outputs=outputs,
-                            device="cpu", started_at_ms=0, ended_at_ms=1, metrics={}, price=job.payment)
+    receipt = build_receipt(
+        job_id=job.id,
+        chain_id=job.chain_id,
+        client=job.client,
+        miner=payout,
+        miner_key=key,
+        executor=job.executor,
+        params=job.params,
+        inputs=job.inputs,
+        outputs=outputs,
+        device="cpu",
+        started_at_ms=0,
+        ended_at_ms=1,
+        metrics={},
+        price=job.payment,
+    )
     world.coordinator.submit_result(job_id, miner_id, lease_id, outputs, receipt)
 
 
@@ -124,8 +158,9 @@ def do_hand_back(world: World, pick: int) -> None:
         return
     job_id = sorted(world.grants)[pick % len(world.grants)]
     miner_id, lease_id = world.grants[job_id]
-    world.coordinator.report_failure(job_id, miner_id, lease_id, "worker died", hand_back=True,
-                                     attempt_counts=pick % 2 == 0)
+    world.coordinator.report_failure(
+        job_id, miner_id, lease_id, "worker died", hand_back=True, attempt_counts=pick % 2 == 0
+    )
 
 
 def do_cancel(world: World, pick: int) -> None:
@@ -144,7 +179,14 @@ _LEASE = st.tuples(st.just(do_lease), st.integers(0, 1))
 _RESULT = st.tuples(st.just(do_result), st.integers(0, 10))
 # Weighted so that completions are common: a lease needs a submit first, a result a lease.
 ACTIONS = st.one_of(
-    _SUBMIT, _SUBMIT, _LEASE, _LEASE, _LEASE, _RESULT, _RESULT, _RESULT,
+    _SUBMIT,
+    _SUBMIT,
+    _LEASE,
+    _LEASE,
+    _LEASE,
+    _RESULT,
+    _RESULT,
+    _RESULT,
     st.tuples(st.just(do_heartbeat), st.integers(0, 1)),
     st.tuples(st.just(do_fail), st.integers(0, 10)),
     st.tuples(st.just(do_hand_back), st.integers(0, 10)),

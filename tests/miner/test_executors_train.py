@@ -7,7 +7,6 @@ all, most of it importing torch and Lightning once).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -164,8 +163,6 @@ def test_the_entry_point_names_this_executor():
     assert entry.load() is train
 
 
-@pytest.mark.skipif(os.environ.get("AITBC_TEST_DDP") != "1",
-                    reason="starts two DDP processes on the CPU (about 10 s): set AITBC_TEST_DDP=1")
 def test_ddp_in_its_own_process_relays_progress_and_writes_the_outputs(tmp_path):
     from aitbc_daemon.miner.executors import train_ddp
 

@@ -38,7 +38,19 @@ def test_one_click_miner_runs_a_job_and_is_paid_against_a_verified_receipt(miner
 
     data = tmp_path / "words.txt"
     data.write_text("one\ntwo\n")
-    job = run_json(miner_cli, "jobs", "submit", "hash", "--input", str(data), "--payment", "2.5", "--from", "alice", "--wait")
+    job = run_json(
+        miner_cli,
+        "jobs",
+        "submit",
+        "hash",
+        "--input",
+        str(data),
+        "--payment",
+        "2.5",
+        "--from",
+        "alice",
+        "--wait",
+    )
     assert (job["state"], job["settlement"]) == ("completed", "release")
     payout = client.wallet("miner").address
     assert balance(client, payout) == 2_500_000
@@ -53,7 +65,11 @@ def test_one_click_miner_runs_a_job_and_is_paid_against_a_verified_receipt(miner
     assert fetched["files"][0]["name"] == "sha256.json"
     verified = run_json(miner_cli, "jobs", "receipt", job["id"], "--verify", "--files", str(out))
     assert verified["valid"] and all(c["ok"] for c in verified["checks"])
-    assert {c["name"] for c in verified["checks"]} >= {"miner signature", "coordinator signature", "receipt hash on chain"}
+    assert {c["name"] for c in verified["checks"]} >= {
+        "miner signature",
+        "coordinator signature",
+        "receipt hash on chain",
+    }
 
     rerun = run_json(miner_cli, "jobs", "verify", job["id"])
     assert rerun["matches"] and rerun["compared"] == "output hash"
@@ -132,7 +148,9 @@ def test_miner_start_twice_is_refused_and_stop_when_stopped_is_an_error(miner_cl
 
 def test_jobs_cli_refuses_bad_input_with_one_line(miner_cli, client, tmp_path):
     funded_wallet(client)
-    missing = miner_cli("jobs", "submit", "hash", "--input", str(tmp_path / "nope"), "--payment", "1", "--from", "alice")
+    missing = miner_cli(
+        "jobs", "submit", "hash", "--input", str(tmp_path / "nope"), "--payment", "1", "--from", "alice"
+    )
     assert missing.exit_code == 1 and missing.stderr.count("\n") == 1 and "no such file" in missing.stderr
     bad_param = miner_cli("jobs", "submit", "hash", "--param", "novalue", "--payment", "1", "--from", "alice")
     assert bad_param.exit_code == 1 and "name=value" in bad_param.stderr
@@ -151,5 +169,3 @@ def _alive(pid: int) -> bool:
             return stat.read().split()[2] != "Z"
     except OSError:
         return False
-
-

@@ -18,7 +18,9 @@ class SleepExecutor:
     max_inputs = 4
     deterministic = True
 
-    def validate(self, params: Mapping[str, ParamValue], inputs: Sequence[InputFile]) -> dict[str, ParamValue]:
+    def validate(
+        self, params: Mapping[str, ParamValue], inputs: Sequence[InputFile]
+    ) -> dict[str, ParamValue]:
         return check_params(self.params, params)
 
     def run(self, job: JobRun) -> dict[str, Any]:

@@ -76,7 +76,9 @@ class Executor(Protocol):
     max_inputs: int
     deterministic: bool  # reruns with the same params and inputs give the same output hash
 
-    def validate(self, params: Mapping[str, ParamValue], inputs: Sequence[InputFile]) -> dict[str, ParamValue]:
+    def validate(
+        self, params: Mapping[str, ParamValue], inputs: Sequence[InputFile]
+    ) -> dict[str, ParamValue]:
         """Normalised params (defaults filled in) or InvalidJob. Light: runs in the daemon."""
         ...
 
@@ -143,7 +145,8 @@ def _convert(p: ParamSpec, raw: ParamValue) -> ParamValue:
 def check_input_count(executor: Executor, inputs: Sequence[InputFile]) -> None:
     if not executor.min_inputs <= len(inputs) <= executor.max_inputs:
         want = (
-            f"exactly {executor.min_inputs}" if executor.min_inputs == executor.max_inputs
+            f"exactly {executor.min_inputs}"
+            if executor.min_inputs == executor.max_inputs
             else f"{executor.min_inputs} to {executor.max_inputs}"
         )
         raise InvalidJob(f"{executor.name} takes {want} input file(s), got {len(inputs)}")
@@ -152,6 +155,12 @@ def check_input_count(executor: Executor, inputs: Sequence[InputFile]) -> None:
 def param_spec_dict(p: ParamSpec) -> dict[str, Any]:
     """A parameter as JSON (for `aitbc jobs executors` and the API)."""
     return {
-        "name": p.name, "type": p.type.__name__, "default": p.default, "help": p.help,
-        "required": p.required, "minimum": p.minimum, "maximum": p.maximum, "choices": list(p.choices),
+        "name": p.name,
+        "type": p.type.__name__,
+        "default": p.default,
+        "help": p.help,
+        "required": p.required,
+        "minimum": p.minimum,
+        "maximum": p.maximum,
+        "choices": list(p.choices),
     }

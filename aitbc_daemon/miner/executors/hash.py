@@ -27,7 +27,9 @@ class HashExecutor:
     max_inputs = 64
     deterministic = True
 
-    def validate(self, params: Mapping[str, ParamValue], inputs: Sequence[InputFile]) -> dict[str, ParamValue]:
+    def validate(
+        self, params: Mapping[str, ParamValue], inputs: Sequence[InputFile]
+    ) -> dict[str, ParamValue]:
         check_input_count(self, inputs)
         return check_params(self.params, params)
 
