@@ -99,7 +99,14 @@ def settled(client: Client, job_id: str, timeout: float = 60.0) -> Any:
 class HandMiner:
     """A miner driven step by step through the HTTP API, as a remote miner would speak it."""
 
-    def __init__(self, daemon: RunningDaemon, executors: tuple[str, ...] = ("hash", "sleep", "fail")):
+    def __init__(
+        self,
+        daemon: RunningDaemon,
+        executors: tuple[str, ...] = ("hash", "sleep", "fail"),
+        *,
+        price: int = 0,
+        devices: list[dict[str, Any]] | None = None,
+    ):
         self.key = SigningKey.generate()
         self.payout = address_from_public_key(bytes(SigningKey.generate().verify_key))
         self.http = httpx.Client(
@@ -112,8 +119,8 @@ class HandMiner:
                 "payout": self.payout,
                 "name": "hand",
                 "executors": list(executors),
-                "devices": [{"id": "cpu", "kind": "cpu"}],
-                "price": 0,
+                "devices": devices or [{"id": "cpu", "kind": "cpu"}],
+                "price": price,
             },
         )
         answer.raise_for_status()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -262,3 +263,53 @@ def _cancel_at(start: threading.Barrier, client, job_id: str, outcomes: dict) ->
         outcomes["cancel"] = client.cancel_job(job_id).state
     except ApiError as exc:
         outcomes["cancel"] = exc.code
+
+
+GPU = {"id": "cuda:0", "kind": "cuda", "index": 0, "name": "Test GPU", "memory_mb": 8000}
+
+
+def test_matching_honours_price_gpu_and_vram_constraints(client, jobs_daemon):
+    funded_wallet(client)
+    pricey = HandMiner(jobs_daemon, price=5)
+    cpu_only = HandMiner(jobs_daemon)
+    small_gpu = HandMiner(jobs_daemon, devices=[GPU, {"id": "cpu", "kind": "cpu"}])
+    try:
+        cheap = submit(client, max_price=1)
+        assert pricey.lease() is None  # asks 5 per device-second; the job pays at most 1
+        needs_gpu = submit(client, gpus=1, min_vram_mb=16000)
+        grant = small_gpu.lease()
+        assert grant["job_id"] == cheap.id  # the CPU job fits it; the 16 GB one does not
+        assert cpu_only.lease() is None  # only the GPU job is left, and it has no GPU
+        small_gpu.deliver(grant)
+        assert small_gpu.lease() is None  # 8000 MiB < 16000 MiB
+        fits = submit(client, gpus=1, min_vram_mb=4000)
+        assert small_gpu.lease()["job_id"] == fits.id
+        assert client.job(needs_gpu.id).state == "queued"
+    finally:
+        for miner in (pricey, cpu_only, small_gpu):
+            miner.close()
+
+
+def test_a_waiting_miner_with_a_better_record_gets_the_job_first(client, jobs_daemon):
+    funded_wallet(client)
+    veteran, newcomer = HandMiner(jobs_daemon), HandMiner(jobs_daemon)
+    try:
+        for _ in range(2):  # the veteran builds a record: reputation 0.75 against the newcomer's 0.5
+            submit(client)
+            assert veteran.deliver(veteran.lease()).status_code == 200
+        assert client.registered_miner(veteran.id).reputation > client.registered_miner(newcomer.id).reputation
+        grants: dict[str, object] = {}
+        # The newcomer stops waiting before the veteran's (unrenewed) lease could lapse back to the queue.
+        polls = [threading.Thread(target=lambda m=m, w=w: grants.__setitem__(m.id, m.lease(wait=w)))
+                 for m, w in ((newcomer, 1.5), (veteran, 5))]
+        for poll in polls:
+            poll.start()
+        time.sleep(0.5)  # both are long-polling now
+        job = submit(client)
+        for poll in polls:
+            poll.join()
+        assert grants[veteran.id]["job_id"] == job.id, grants
+        assert grants[newcomer.id] is None, (job.id, grants)
+    finally:
+        veteran.close()
+        newcomer.close()

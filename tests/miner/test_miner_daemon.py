@@ -169,3 +169,17 @@ def _alive(pid: int) -> bool:
             return stat.read().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_a_train_job_on_iris_is_reproduced_by_jobs_verify(miner_cli, client):
+    from aitbc_daemon.miner.datasets import path as dataset_path
+
+    funded_wallet(client)
+    run_json(miner_cli, "miner", "start")
+    job = run_json(miner_cli, "jobs", "submit", "train", "-i", str(dataset_path("iris.csv")),
+                   "-p", "target=species", "-p", "epochs=3", "-p", "seed=7", "--payment", "1", "--from", "alice", "--wait")
+    assert job["state"] == "completed"
+    assert {f["name"] for f in job["outputs"]} == {"model.ckpt", "metrics.json", "model_card.md"}
+    assert (job["progress"]["epoch"], job["progress"]["epochs"]) == (3, 3)
+    rerun = run_json(miner_cli, "jobs", "verify", job["id"])
+    assert (rerun["matches"], rerun["compared"]) == (True, "output hash")
