@@ -85,7 +85,12 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     api.include_router(jobs_router)
     api.include_router(miner_router)
     _install_error_handlers(api)
-    return AccessGuard(ApiVersionHeader(api), allowed_uid=allowed_uid, tcp_token=runtime.settings.tcp_token)
+    return AccessGuard(
+        ApiVersionHeader(api),
+        allowed_uid=allowed_uid,
+        tcp_token=runtime.settings.tcp_token,
+        miner_token=runtime.miner_token,
+    )
 
 
 def _install_error_handlers(api: FastAPI) -> None:

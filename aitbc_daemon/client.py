@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from aitbc_daemon.jobs.models import (
         ExecutorList, JobList, JobLogs, JobOut, MinerList, MinerOut, Receipt, UploadResult, VerifyResult,
     )
-    from aitbc_daemon.miner.models import MinerStatus
+    from aitbc_daemon.miner.models import MinerStatus, MinerToken
     from aitbc_daemon.wallet.models import (
         CreatedWallet, ExportedWallet, LockResult, TransferResult, WalletBalance, WalletList, WalletOut,
     )
@@ -377,6 +377,9 @@ class Client(_Protocol):
 
     def miner_status(self) -> MinerStatus:
         return self._call(miner_models.MinerStatus, "GET", "/v1/miner")
+
+    def miner_token(self) -> MinerToken:
+        return self._call(miner_models.MinerToken, "GET", "/v1/miner/token")
 
     def miner_benchmark(self, refresh: bool = False) -> MinerStatus:
         return self._call(miner_models.MinerStatus, "POST", "/v1/miner/benchmark", {"refresh": refresh})

@@ -174,6 +174,11 @@ class Paths:
     def tcp_token_file(self) -> Path:
         return self.data_dir / "tcp_token"
 
+    @property
+    def miner_token_file(self) -> Path:
+        """The TCP token that opens only the miners' endpoints: what a remote miner is given."""
+        return self.data_dir / "miner_token"
+
 
 @dataclass(frozen=True)
 class Setting:

@@ -7,7 +7,10 @@ The policy itself lives in `AccessGuard`, an ordinary ASGI middleware, so a
 refusal is a normal JSON error response rather than a dropped connection:
 - Unix socket: only the daemon's own uid (the socket is 0600 too; this holds
   even if its mode is loosened).
-- TCP: every request needs `Authorization: Bearer <tcp_token>`.
+- TCP: every request needs `Authorization: Bearer <tcp_token>`, or the miner
+  token, which opens only what a remote miner needs (register, lease,
+  heartbeat, deliver, fetch and store job files): a miner can be handed it
+  without being handed the wallets.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any, Literal
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 PEER_SCOPE_KEY = "aitbc.peer"
+MINER_TOKEN_PATHS = ("/v1/miners", "/v1/blobs", "/v1/health", "/v1/version")
 _UCRED = struct.Struct("3i")  # struct ucred {pid_t pid; uid_t uid; gid_t gid;}
 
 
@@ -73,10 +77,11 @@ def peer_aware(protocol_class: type[Any]) -> type[Any]:
 class AccessGuard:
     """Refuses requests from other uids (Unix socket) or without the bearer token (TCP)."""
 
-    def __init__(self, app: ASGIApp, *, allowed_uid: int | None = None, tcp_token: str = ""):
+    def __init__(self, app: ASGIApp, *, allowed_uid: int | None = None, tcp_token: str = "", miner_token: str = ""):
         self.app = app
         self.allowed_uid = os.getuid() if allowed_uid is None else allowed_uid
         self.tcp_token = tcp_token.encode()
+        self.miner_token = miner_token.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -104,6 +109,12 @@ class AccessGuard:
             return None
         presented = dict(scope.get("headers", [])).get(b"authorization", b"")
         scheme, _, token = presented.partition(b" ")
-        if not self.tcp_token or scheme.lower() != b"bearer" or not hmac.compare_digest(token, self.tcp_token):
-            return 401, "unauthorized", "a valid bearer token is required on the TCP listener"
-        return None
+        if scheme.lower() == b"bearer":
+            if self.tcp_token and hmac.compare_digest(token, self.tcp_token):
+                return None
+            if self.miner_token and hmac.compare_digest(token, self.miner_token):
+                path = scope.get("path", "")
+                if any(path == p or path.startswith(p + "/") for p in MINER_TOKEN_PATHS):
+                    return None
+                return 403, "forbidden", f"the miner token opens only the miners' endpoints, not {path}"
+        return 401, "unauthorized", "a valid bearer token is required on the TCP listener"

@@ -37,6 +37,7 @@ class DaemonRuntime:
     coordinator: Coordinator
     miner: MinerService
     plugins: list[LoadedPlugin] = field(default_factory=list)
+    miner_token: str = ""  # TCP bearer token limited to the miners' endpoints (set when TCP listens)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     started_at: float = field(default_factory=time.time)
     pid: int = field(default_factory=os.getpid)

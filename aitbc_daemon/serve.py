@@ -88,6 +88,8 @@ def run_daemon(settings: Settings, *, log_to_stderr: bool = True) -> int:
         # Open (and verify) every chain before the socket exists: a daemon that
         # cannot trust its state refuses to start instead of answering.
         runtime = build_runtime(settings)
+        if settings.tcp_listen:
+            runtime.miner_token = token_from_file(settings.paths.miner_token_file, "remote miners' token")
         for plugin in runtime.plugins:
             if not plugin.record.loaded:
                 log.warning("plugin %s (%s) failed to load: %s", plugin.record.name, plugin.record.group, plugin.record.error)
@@ -159,14 +161,19 @@ def _with_tcp_token(settings: Settings) -> Settings:
     from aitbc_daemon.config import Setting
 
     token_file = settings.paths.tcp_token_file
-    if not token_file.exists():
-        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    values = dict(settings.values)
+    values["tcp_token"] = Setting(token_from_file(token_file, "TCP bearer token"), f"file {token_file}")
+    return Settings(settings.paths, values)
+
+
+def token_from_file(path: Path, what: str) -> str:
+    """The token kept in `path`, generated (0600, never overwritten) the first time."""
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(32) + "\n")
-        log.info("generated TCP bearer token in %s", token_file)
-    values = dict(settings.values)
-    values["tcp_token"] = Setting(token_file.read_text().strip(), f"file {token_file}")
-    return Settings(settings.paths, values)
+        log.info("generated the %s in %s", what, path)
+    return path.read_text().strip()
 
 
 def _configure_logging(settings: Settings, *, log_to_stderr: bool) -> None:

@@ -183,6 +183,14 @@ def _render_status(console: Any, status: MinerStatus) -> None:
 
 
 @app.command()
+def token() -> None:
+    """The token (and URL) a miner on another machine uses to work for this daemon."""
+    with state().client() as client:
+        found = client.miner_token()
+    emit(found, f"{found.token}\n  on the other machine: aitbc miner start --coordinator {found.url} --token {found.token}")
+
+
+@app.command()
 def benchmark(
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Measure again instead of using the cached figures.")

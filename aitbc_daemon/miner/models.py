@@ -65,3 +65,11 @@ class MinerStatus(ApiModel):
     reputation: float | None = None
     worker_pids: list[int] = field(default_factory=list)
     error: str | None = None
+
+
+@dataclass
+class MinerToken(ApiModel):
+    """What a remote miner needs to work for this daemon's coordinator."""
+
+    token: str
+    url: str  # the TCP listener, as `aitbc miner start --coordinator` takes it

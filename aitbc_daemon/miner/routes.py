@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from aitbc_daemon.miner.models import BenchmarkRequest, MinerStatus, StartMiner, StopMiner
+from aitbc_daemon.errors import Conflict
+from aitbc_daemon.miner.models import BenchmarkRequest, MinerStatus, MinerToken, StartMiner, StopMiner
 from aitbc_daemon.miner.service import MinerService
 from aitbc_daemon.runtime import DaemonRuntime, get_runtime
 
@@ -39,3 +40,13 @@ async def stop_miner(body: StopMiner, miner: Miner) -> MinerStatus:
 @router.post("/benchmark")
 async def benchmark(body: BenchmarkRequest, miner: Miner) -> MinerStatus:
     return await miner.benchmark(refresh=body.refresh)
+
+
+@router.get("/token")
+def miner_token(runtime: Annotated[DaemonRuntime, Depends(get_runtime)]) -> MinerToken:
+    """The token remote miners use on the TCP listener; it opens only the miners' endpoints."""
+    listen = runtime.settings.tcp_listen
+    if not listen or not runtime.miner_token:
+        raise Conflict("this daemon has no TCP listener; start it with --tcp HOST:PORT so remote miners can connect",
+                       code="no_tcp_listener")
+    return MinerToken(token=runtime.miner_token, url=f"http://{listen}")

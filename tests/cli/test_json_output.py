@@ -117,6 +117,8 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
     covered |= {("chain", "follow"), ("chain", "import")}
     # `jobs logs --json` streams JSON lines: checked in tests/miner/test_miner_daemon.py.
     covered |= {("jobs", "logs")}
+    # `miner token` needs a TCP listener: checked in tests/e2e/test_jobs_e2e.py.
+    covered |= {("miner", "token")}
 
     assert covered == leaf_commands(), "a command was added without a --json check here"
 

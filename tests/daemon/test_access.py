@@ -93,3 +93,34 @@ def test_configured_tcp_token_is_used(aitbc_home):
         assert not running.paths.tcp_token_file.exists()
     finally:
         running.stop()
+
+
+def test_the_miner_token_opens_only_the_miners_endpoints():
+    import asyncio
+
+    from aitbc_daemon.peer import PEER_SCOPE_KEY, AccessGuard, Peer
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    guard = AccessGuard(app, tcp_token="admin", miner_token="miner")
+
+    def status(path: str, token: str) -> int:
+        sent: list[dict] = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "path": path, "headers": [(b"authorization", f"Bearer {token}".encode())],
+                 PEER_SCOPE_KEY: Peer("tcp", address="127.0.0.1:1")}
+        asyncio.run(guard(scope, None, send))
+        return sent[0]["status"]
+
+    assert status("/v1/miners/ait1x/lease", "miner") == 200
+    assert status("/v1/blobs/" + "0" * 64, "miner") == 200
+    assert status("/v1/wallets", "miner") == 403
+    assert status("/v1/minersxyz", "miner") == 403
+    assert status("/v1/jobs", "miner") == 403
+    assert status("/v1/wallets", "admin") == 200
+    assert status("/v1/miners", "wrong") == 401

@@ -61,7 +61,14 @@ def coordinator(aitbc_home):
 
 def test_a_remote_miner_takes_jobs_and_killing_its_daemon_moves_the_job_elsewhere(coordinator, tmp_path):
     daemon, env, url = coordinator
-    token = daemon.paths.tcp_token_file.read_text().strip()
+    issued = aitbc_json(env, "miner", "token")
+    token = issued["token"]
+    assert issued["url"] == url and token != daemon.paths.tcp_token_file.read_text().strip()
+    import httpx
+
+    wallets = httpx.get(f"{url}/v1/wallets", headers={"authorization": f"Bearer {token}"})
+    assert wallets.status_code == 403  # the miner token opens the miners' endpoints, not the wallets'
+    assert "miners' endpoints" in wallets.json()["error"]["message"]
     aitbc(env, "wallet", "create", "alice")
     aitbc(env, "wallet", "faucet", "alice")
     remote_home = make_home()
