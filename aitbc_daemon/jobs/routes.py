@@ -8,6 +8,7 @@ uploads are `async`, so a waiting miner holds no thread.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -229,17 +230,7 @@ async def verify_job(
 
 @router.post("/miners", status_code=201, tags=["miners"])
 def register_miner(body: RegisterMiner, jobs: Jobs) -> MinerOut:
-    miner = jobs.register(
-        public_key=body.public_key,
-        payout=body.payout,
-        name=body.name,
-        executors=body.executors,
-        devices=body.devices,
-        price=body.price,
-        max_concurrent=body.max_concurrent,
-        benchmark=body.benchmark,
-    )
-    return miner_out(miner, jobs)
+    return miner_out(jobs.register(**asdict(body)), jobs)
 
 
 @router.get("/miners", tags=["miners"])

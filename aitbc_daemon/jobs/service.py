@@ -32,7 +32,13 @@ from aitbc_daemon.events import EventBus
 from aitbc_daemon.jobs import lifecycle
 from aitbc_daemon.jobs.blobs import BlobStore
 from aitbc_daemon.jobs.lifecycle import Constraints, Job
-from aitbc_daemon.jobs.receipts import countersign, input_hash, miner_signature_ok, output_hash, receipt_hash
+from aitbc_daemon.jobs.receipts import (
+    countersign,
+    input_hash,
+    miner_signature_ok,
+    output_hash,
+    receipt_hash,
+)
 from aitbc_daemon.jobs.store import JobStore, Miner
 from aitbc_daemon.miner.executors.base import Executor, InputFile, InvalidJob
 from aitbc_daemon.service_key import key_address

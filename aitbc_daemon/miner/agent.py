@@ -30,7 +30,13 @@ from aitbc_daemon.client import ApiError
 from aitbc_daemon.events import EventBus
 from aitbc_daemon.jobs.receipts import build_receipt
 from aitbc_daemon.miner.coordinator_link import CoordinatorLink, CoordinatorUnreachable
-from aitbc_daemon.miner.errors import JobCancelled, JobFailed, JobTimedOut, WorkerDied, WorkerError
+from aitbc_daemon.miner.errors import (
+    JobCancelled,
+    JobFailed,
+    JobTimedOut,
+    WorkerDied,
+    WorkerError,
+)
 from aitbc_daemon.miner.worker_process import WorkerProcess
 
 log = logging.getLogger("aitbc.miner")

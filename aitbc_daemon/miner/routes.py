@@ -7,7 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from aitbc_daemon.errors import Conflict
-from aitbc_daemon.miner.models import BenchmarkRequest, MinerStatus, MinerToken, StartMiner, StopMiner
+from aitbc_daemon.miner.models import (
+    BenchmarkRequest,
+    MinerStatus,
+    MinerToken,
+    StartMiner,
+    StopMiner,
+)
 from aitbc_daemon.miner.service import MinerService
 from aitbc_daemon.runtime import DaemonRuntime, get_runtime
 

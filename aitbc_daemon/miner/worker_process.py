@@ -25,7 +25,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from aitbc_daemon.miner.errors import JobCancelled, JobFailed, JobTimedOut, WorkerDied, WorkerError
+from aitbc_daemon.miner.errors import (
+    JobCancelled,
+    JobFailed,
+    JobTimedOut,
+    WorkerDied,
+    WorkerError,
+)
 
 __all__ = [
     "JobCancelled",

@@ -142,6 +142,14 @@ def _convert(p: ParamSpec, raw: ParamValue) -> ParamValue:
         raise InvalidJob(f"{p.name} must be {p.type.__name__}, not {raw!r}") from None
 
 
+def check_request(
+    executor: Executor, params: Mapping[str, ParamValue], inputs: Sequence[InputFile]
+) -> dict[str, ParamValue]:
+    """The checks every executor's `validate` starts with: input count, then typed parameters."""
+    check_input_count(executor, inputs)
+    return check_params(executor.params, params)
+
+
 def check_input_count(executor: Executor, inputs: Sequence[InputFile]) -> None:
     if not executor.min_inputs <= len(inputs) <= executor.max_inputs:
         want = (

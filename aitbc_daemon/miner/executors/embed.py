@@ -33,8 +33,7 @@ from aitbc_daemon.miner.executors.base import (
     JobRun,
     ParamSpec,
     ParamValue,
-    check_input_count,
-    check_params,
+    check_request,
 )
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -90,8 +89,7 @@ class EmbedExecutor:
     deterministic = True
 
     def validate(self, params: Mapping[str, ParamValue], inputs: Sequence[InputFile]) -> dict[str, ParamValue]:
-        check_input_count(self, inputs)
-        normalised = check_params(self.params, params)
+        normalised = check_request(self, params, inputs)
         missing = missing_packages(str(normalised["format"]))
         if missing:
             raise InvalidJob(

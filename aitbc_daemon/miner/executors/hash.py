@@ -12,8 +12,7 @@ from aitbc_daemon.miner.executors.base import (
     JobRun,
     ParamSpec,
     ParamValue,
-    check_input_count,
-    check_params,
+    check_request,
 )
 
 CHUNK = 1 << 20
@@ -30,8 +29,7 @@ class HashExecutor:
     def validate(
         self, params: Mapping[str, ParamValue], inputs: Sequence[InputFile]
     ) -> dict[str, ParamValue]:
-        check_input_count(self, inputs)
-        return check_params(self.params, params)
+        return check_request(self, params, inputs)
 
     def run(self, job: JobRun) -> dict[str, Any]:
         digests = {}

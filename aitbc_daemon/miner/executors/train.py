@@ -36,8 +36,7 @@ from aitbc_daemon.miner.executors.base import (
     JobRun,
     ParamSpec,
     ParamValue,
-    check_input_count,
-    check_params,
+    check_request,
 )
 
 MAX_CLASSES = 1000
@@ -168,8 +167,7 @@ class TrainExecutor:
     deterministic = True
 
     def validate(self, params: Mapping[str, ParamValue], inputs: Sequence[InputFile]) -> dict[str, ParamValue]:
-        check_input_count(self, inputs)
-        normalised = check_params(self.params, params)
+        normalised = check_request(self, params, inputs)
         parse_hidden(str(normalised["hidden"]))
         check_table(inputs[0].path, str(normalised["target"]), str(normalised["task"]))
         return normalised

@@ -85,7 +85,9 @@ def main(argv: list[str]) -> int:
     def send(event: dict[str, Any]) -> None:
         events.write(json.dumps(event) + "\n")
 
-    from aitbc_daemon.miner.executors.train_model import fit_and_write  # torch after the fd swap
+    from aitbc_daemon.miner.executors.train_model import (
+        fit_and_write,  # torch after the fd swap
+    )
 
     item = spec["input"]
     job = JobRun(

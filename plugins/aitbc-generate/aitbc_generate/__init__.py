@@ -26,8 +26,7 @@ from aitbc_daemon.miner.executors.base import (
     JobRun,
     ParamSpec,
     ParamValue,
-    check_input_count,
-    check_params,
+    check_request,
 )
 
 __version__ = "0.1.0"
@@ -55,8 +54,7 @@ class GenerateExecutor:
     deterministic = True
 
     def validate(self, params: Mapping[str, ParamValue], inputs: Sequence[InputFile]) -> dict[str, ParamValue]:
-        check_input_count(self, inputs)
-        normalised = check_params(self.params, params)
+        normalised = check_request(self, params, inputs)
         prompt = str(normalised["prompt"])
         if not prompt.strip():
             raise InvalidJob("prompt is empty")
