@@ -183,3 +183,30 @@ def test_a_train_job_on_iris_is_reproduced_by_jobs_verify(miner_cli, client):
     assert (job["progress"]["epoch"], job["progress"]["epochs"]) == (3, 3)
     rerun = run_json(miner_cli, "jobs", "verify", job["id"])
     assert (rerun["matches"], rerun["compared"]) == (True, "output hash")
+
+
+def test_two_slots_run_two_jobs_at_once_and_logs_follow_to_the_end(miner_cli, client):
+    funded_wallet(client)
+    status = run_json(miner_cli, "miner", "start", "--max-concurrent", "2")["status"]
+    assert status["max_concurrent"] == 2 and len(status["worker_pids"]) == 2
+    first = submit(client, executor="sleep", data=None, params={"seconds": 2})
+    second = submit(client, executor="sleep", data=None, params={"seconds": 2})
+    wait_for(lambda: len(client.miner_status().current_jobs) == 2, 30, "both slots to be busy")
+    followed = miner_cli("jobs", "logs", first.id, "--follow")  # returns when the job has ended
+    assert followed.exit_code == 0
+    assert followed.stdout.splitlines()[-1] == "step 20/20"
+    assert settled(client, second.id).state == "completed"
+    mine = run_json(miner_cli, "jobs", "list", "--state", "completed", "--mine")
+    assert {j["id"] for j in mine["jobs"]} == {first.id, second.id}
+
+
+def test_human_output_of_a_waited_job_and_a_device_that_is_not_there(miner_cli, client, tmp_path):
+    funded_wallet(client)
+    missing = miner_cli("miner", "start", "--devices", "cuda:3")
+    assert missing.exit_code == 1 and "no such device 'cuda:3'" in missing.stderr
+    assert miner_cli("miner", "start", "--devices", "cpu").exit_code == 0
+    data = tmp_path / "in.txt"
+    data.write_text("x\n")
+    waited = miner_cli("jobs", "submit", "hash", "-i", str(data), "--payment", "1", "--from", "alice", "--wait")
+    assert waited.exit_code == 0, waited.stderr
+    assert "completed" in waited.stdout and "release to the miner" in waited.stdout
