@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,10 +118,19 @@ def build_receipt(
         "device": device,
         "started_at_ms": int(started_at_ms),
         "ended_at_ms": int(ended_at_ms),
-        "metrics": dict(metrics),
+        "metrics": finite_metrics(metrics),
         "price": int(price),
     }
     return {"receipt": body, "miner_signature": miner_key.sign(receipt_json(body)).signature.hex()}
+
+
+def finite_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """Metrics with NaN and infinities spelled as text: a diverged loss is still a result to sign,
+    and JSON has no spelling for them."""
+    return {
+        name: (repr(value) if isinstance(value, float) and not math.isfinite(value) else value)
+        for name, value in metrics.items()
+    }
 
 
 def countersign(signed_by_miner: Mapping[str, Any], coordinator_key: SigningKey) -> dict[str, Any]:

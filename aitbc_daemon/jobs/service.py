@@ -39,7 +39,7 @@ from aitbc_daemon.jobs.receipts import (
     output_hash,
     receipt_hash,
 )
-from aitbc_daemon.jobs.store import JobStore, Miner
+from aitbc_daemon.jobs.store import DuplicateRequest, JobStore, Miner
 from aitbc_daemon.miner.executors.base import Executor, InputFile, InvalidJob
 from aitbc_daemon.service_key import key_address
 from aitbc_daemon.wallet.addresses import address_from_public_key
@@ -199,7 +199,12 @@ class Coordinator:
         )
         # The row first, then the lock: a crash in between leaves a job whose escrow never
         # appeared (it expires, owing nothing), never an escrow that no job knows about.
-        self.store.insert_job(job, request_id=request.request_id)
+        try:
+            self.store.insert_job(job, request_id=request.request_id)
+        except DuplicateRequest:
+            existing = self.store.job_for_request(client, request.request_id or "")
+            assert existing is not None
+            return self.get(existing)
         try:
             submission = sign_and_submit(
                 self.chains,

@@ -9,9 +9,11 @@ lose the last ones, and the chain settles payments on its own).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,10 @@ class Miner:
     def reputation(self) -> float:
         """Laplace-smoothed share of good outcomes: a newcomer starts at 0.5, not at 0 or 1."""
         return (self.completed + 1) / (self.completed + self.failed + self.lost + 2)
+
+
+class DuplicateRequest(Exception):
+    """A job with this client's request id exists already (a retried submit that raced the first)."""
 
 
 def job_to_json(job: Job) -> str:
@@ -112,6 +118,18 @@ class JobStore:
         )
         db["job_logs"].create_index(["job_id", "id"], if_not_exists=True)
 
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One atomic write (the connection autocommits otherwise, so each statement stands alone)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -119,7 +137,7 @@ class JobStore:
     # --- jobs ---------------------------------------------------------------------------------
 
     def insert_job(self, job: Job, *, request_id: str | None) -> None:
-        with self._lock, self._conn:
+        with self._transaction():
             seq = self._conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs").fetchone()[0]
             self._conn.execute(
                 "INSERT INTO jobs(id, seq, chain_id, client, state, created_at, lease_deadline, expires_at, body) "
@@ -136,14 +154,17 @@ class JobStore:
                 ),
             )
             if request_id is not None:
-                self._conn.execute(
-                    "INSERT INTO submit_keys(client, request_id, job_id) VALUES (?, ?, ?)",
-                    (job.client, request_id, job.id),
-                )
+                try:
+                    self._conn.execute(
+                        "INSERT INTO submit_keys(client, request_id, job_id) VALUES (?, ?, ?)",
+                        (job.client, request_id, job.id),
+                    )
+                except sqlite3.IntegrityError:  # the same submit, racing itself: one job only
+                    raise DuplicateRequest(request_id) from None
 
     def delete_job(self, job_id: str) -> None:
         """Only for a submit whose escrow lock was refused: the job never existed for anyone."""
-        with self._lock, self._conn:
+        with self._transaction():
             self._conn.execute("DELETE FROM submit_keys WHERE job_id = ?", (job_id,))
             self._conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
 
@@ -163,7 +184,7 @@ class JobStore:
         return row[0] if row else None
 
     def save_job(self, job: Job) -> None:
-        with self._lock, self._conn:
+        with self._transaction():
             self._conn.execute(
                 "UPDATE jobs SET state = ?, lease_deadline = ?, body = ? WHERE id = ?",
                 (job.state, job.lease.deadline if job.lease else None, job_to_json(job), job.id),
@@ -229,7 +250,7 @@ class JobStore:
     # --- logs ---------------------------------------------------------------------------------
 
     def append_logs(self, job_id: str, lines: list[tuple[float, str]]) -> None:
-        with self._lock, self._conn:
+        with self._transaction():
             self._conn.executemany(
                 "INSERT INTO job_logs(job_id, at, line) VALUES (?, ?, ?)",
                 [(job_id, at, line) for at, line in lines],
@@ -245,7 +266,7 @@ class JobStore:
     # --- miners -------------------------------------------------------------------------------
 
     def save_miner(self, miner: Miner) -> None:
-        with self._lock, self._conn:
+        with self._transaction():
             self._conn.execute(
                 "INSERT OR REPLACE INTO miners(id, body) VALUES (?, ?)", (miner.id, json.dumps(asdict(miner)))
             )

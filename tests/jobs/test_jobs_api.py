@@ -313,3 +313,24 @@ def test_a_waiting_miner_with_a_better_record_gets_the_job_first(client, jobs_da
     finally:
         veteran.close()
         newcomer.close()
+
+
+def test_two_identical_submits_racing_each_other_make_one_job_and_one_lock(client, jobs_daemon):
+    alice = funded_wallet(client)
+    digest = client.upload(b"same\n").sha256
+    body = {"executor": "hash", "payment": AIT, "wallet": "alice", "chain": CHAIN, "password": "pw",
+            "inputs": [{"name": "in.txt", "sha256": digest}], "request_id": "race-key-00001"}
+    answers: list[str] = []
+
+    def send() -> None:
+        with jobs_daemon.client() as own:
+            answers.append(own.submit_job(body).id)
+
+    racers = [threading.Thread(target=send) for _ in range(4)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    assert len(set(answers)) == 1 and len(answers) == 4
+    assert len(client.jobs().jobs) == 1
+    assert balance(client, alice) == 99 * AIT

@@ -83,3 +83,13 @@ def test_a_tampered_output_file_fails_its_own_check(tmp_path):
 def test_garbage_is_reported_not_raised():
     checks = verify_receipt({"receipt": "nope"})
     assert checks[-1].name == "structure" and not checks[-1].ok
+
+
+def test_a_diverged_metric_is_signed_as_text():
+    document = build_receipt(
+        job_id="job-2", chain_id="ait-devnet", client=CLIENT, miner=PAYOUT, miner_key=MINER_KEY, executor="train",
+        params={}, inputs=[], outputs=[], device="cpu", started_at_ms=0, ended_at_ms=1,
+        metrics={"loss": float("nan"), "val_loss": float("inf"), "epochs": 3}, price=1,
+    )
+    assert document["receipt"]["metrics"] == {"loss": "nan", "val_loss": "inf", "epochs": 3}
+    assert failed(verify_receipt(countersign(document, COORDINATOR_KEY))) == []
