@@ -150,9 +150,10 @@ class HandMiner:
         receipt_edit: Callable[[dict], None] | None = None,
         signer: SigningKey | None = None,
         lease_id: str | None = None,
+        output_name: str = "out.txt",
     ) -> httpx.Response:
         stored = self.http.put("/v1/blobs", content=output).json()
-        outputs = [{"name": "out.txt", "sha256": stored["sha256"], "size": stored["size"]}]
+        outputs = [{"name": output_name, "sha256": stored["sha256"], "size": stored["size"]}]
         receipt = build_receipt(
             job_id=grant["job_id"],
             chain_id=grant["chain_id"],

@@ -298,8 +298,11 @@ def result(
                 f"job {job_id} is {job.state}: there is no result" + (f" ({job.error})" if job.error else "")
             )
         target.mkdir(parents=True, exist_ok=True)
+        root = target.resolve()
         for item in job.outputs:
             path = target / item.name
+            if not path.resolve().is_relative_to(root):  # never write outside -o, whatever the name says
+                raise CliError(f"output name {item.name!r} points outside {target}; not written")
             path.parent.mkdir(parents=True, exist_ok=True)
             client.download(item.sha256, path)
             if _sha256(path) != item.sha256:

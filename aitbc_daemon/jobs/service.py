@@ -75,6 +75,12 @@ class InvalidReceipt(AitbcError):
     code = "invalid_receipt"
 
 
+def is_safe_relative_name(name: str) -> bool:
+    """An output name a client can write under its result directory: no absolute path, no '..'."""
+    parts = name.replace("\\", "/").split("/")
+    return bool(name) and not name.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+
+
 @dataclass(frozen=True)
 class CoordinatorSettings:
     lease_seconds: float = 30.0
@@ -483,6 +489,8 @@ class Coordinator:
         except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidReceipt(f"malformed receipt: {type(exc).__name__}: {exc}") from None
         for item in outputs:
+            if not is_safe_relative_name(item["name"]):
+                raise InvalidReceipt(f"output name {item['name']!r} must be a relative path inside the job")
             path = self.blobs.open_path(item["sha256"])
             if path.stat().st_size != int(item["size"]):
                 raise InvalidReceipt(

@@ -234,10 +234,11 @@ class MinerAgent:
         except WorkerDied as exc:
             await self._hand_back(active, f"the worker died: {exc}")
             return
-        except (JobFailed, JobTimedOut) as exc:
-            await self._fail(
-                active, f"{type(exc).__name__ if isinstance(exc, JobTimedOut) else 'failed'}: {exc}"
-            )
+        except JobTimedOut as exc:
+            await self._fail(active, f"timed out: {exc}")
+            return
+        except JobFailed as exc:
+            await self._fail(active, str(exc))
             return
         except WorkerError as exc:
             await self._hand_back(active, f"worker error: {exc}")

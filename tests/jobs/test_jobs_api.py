@@ -334,3 +334,12 @@ def test_two_identical_submits_racing_each_other_make_one_job_and_one_lock(clien
     assert len(set(answers)) == 1 and len(answers) == 4
     assert len(client.jobs().jobs) == 1
     assert balance(client, alice) == 99 * AIT
+
+
+@pytest.mark.parametrize("name", ["../escape.txt", "/etc/passwd", "a/../../b", "dir/", ".."])
+def test_output_names_that_could_escape_the_result_directory_are_refused(client, hand_miner, name):
+    funded_wallet(client)
+    job = submit(client)
+    answer = hand_miner.deliver(hand_miner.lease(), output_name=name)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_receipt"
+    assert client.escrow(CHAIN, job.id).status == "locked"
