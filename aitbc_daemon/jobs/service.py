@@ -174,6 +174,10 @@ class Coordinator:
             existing = self.store.job_for_request(client, request.request_id)
             if existing is not None:
                 return self.get(existing)
+        names = [item["name"] for item in request.inputs]
+        bad = [n for n in names if "/" in n or "\\" in n or not is_safe_relative_name(n)]
+        if bad or len(set(names)) != len(names):
+            raise InvalidJobRequest(f"input names must be distinct plain file names (got {', '.join(map(repr, names))})")
         inputs = [self._stored_input(item) for item in request.inputs]
         try:
             params = executor.validate(dict(request.params), inputs)

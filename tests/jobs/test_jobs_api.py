@@ -61,6 +61,7 @@ BAD_SUBMISSIONS = [
         "invalid_job",
     ),
     ("wrong password", dict(password="wrong"), 403, None),
+    ("input name with a path", dict(name="../in.txt"), 400, "invalid_job"),
 ]
 
 
