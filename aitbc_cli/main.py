@@ -29,6 +29,7 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "config": ("aitbc_cli.commands.config", "Show and initialise settings (config.toml, AITBC_* env)."),
     "wallet": ("aitbc_cli.commands.wallet", "Create, import, back up and unlock wallets; send and check balances."),
     "chain": ("aitbc_cli.commands.chain", "Chains this daemon hosts: status, create, devnet controls."),
+    "staking": ("aitbc_cli.commands.staking", "Stake AIT in GPU pools, see pending rewards, claim them."),
     "explorer": ("aitbc_cli.commands.explorer", "Look up blocks, transactions and accounts."),
     "jobs": ("aitbc_cli.commands.jobs", "Submit paid AI jobs, follow them, fetch results, verify receipts."),
     "miner": ("aitbc_cli.commands.miner", "Run the one-click miner: earn AIT running AI jobs."),

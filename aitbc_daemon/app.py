@@ -29,6 +29,7 @@ from aitbc_daemon.miner.routes import router as miner_router
 from aitbc_daemon.peer import AccessGuard
 from aitbc_daemon.runtime import DaemonRuntime
 from aitbc_daemon.system.models import ErrorResponse
+from aitbc_daemon.staking.routes import router as staking_router
 from aitbc_daemon.system.routes import router as system_router
 from aitbc_daemon.wallet.routes import router as wallet_router
 
@@ -82,6 +83,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     api.include_router(system_router)
     api.include_router(wallet_router)
     api.include_router(chain_router)
+    api.include_router(staking_router)
     api.include_router(jobs_router)
     api.include_router(miner_router)
     _install_error_handlers(api)

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         ExecutorList, JobList, JobLogs, JobOut, MinerList, MinerOut, Receipt, UploadResult, VerifyResult,
     )
     from aitbc_daemon.miner.models import MinerStatus, MinerToken
+    from aitbc_daemon.staking.models import PoolList, PositionList, StakingTxResult
     from aitbc_daemon.wallet.models import (
         CreatedWallet, ExportedWallet, LockResult, TransferResult, WalletBalance, WalletList, WalletOut,
     )
@@ -54,6 +55,7 @@ chain_models = lazy_module("aitbc_daemon.chain.models")
 wallet_models = lazy_module("aitbc_daemon.wallet.models")
 jobs_models = lazy_module("aitbc_daemon.jobs.models")
 miner_models = lazy_module("aitbc_daemon.miner.models")
+staking_models = lazy_module("aitbc_daemon.staking.models")
 
 BASE_URL = "http://aitbc"
 SUBSCRIBED_EVENT = "subscribed"
@@ -308,6 +310,34 @@ class Client(_Protocol):
 
     def faucet(self, chain: str, to: str, amount: int) -> TransferResult:
         return self._call(wallet_models.TransferResult, "POST", _chain_path(chain, "faucet"), {"to": to, "amount": amount})
+
+    # -- staking ---------------------------------------------------------------
+
+    def staking_pools(self, chain: str) -> PoolList:
+        return self._call(staking_models.PoolList, "GET", _chain_path(chain, "staking/pools"))
+
+    def staking_positions(self, chain: str, owner: str) -> PositionList:
+        path = _chain_path(chain, "staking/positions")
+        return self._decode(staking_models.PositionList, self.request("GET", path, params={"owner": owner}))
+
+    def stake(
+        self, wallet: str, *, chain: str, pool: str, amount: int, fee: int = 0, password: str | None = None
+    ) -> StakingTxResult:
+        body = {"chain": chain, "pool": pool, "amount": amount, "fee": fee, "password": password}
+        return self._call(staking_models.StakingTxResult, "POST", _wallet_path(wallet, "stake"), body)
+
+    def unstake(
+        self, wallet: str, *, chain: str, position: int, accept_penalty: bool = False, fee: int = 0,
+        password: str | None = None,
+    ) -> StakingTxResult:
+        body = {"chain": chain, "position": position, "accept_penalty": accept_penalty, "fee": fee, "password": password}
+        return self._call(staking_models.StakingTxResult, "POST", _wallet_path(wallet, "unstake"), body)
+
+    def claim_rewards(
+        self, wallet: str, *, chain: str, position: int | None = None, fee: int = 0, password: str | None = None
+    ) -> StakingTxResult:
+        body = {"chain": chain, "position": position, "fee": fee, "password": password}
+        return self._call(staking_models.StakingTxResult, "POST", _wallet_path(wallet, "claim"), body)
 
     # -- jobs ------------------------------------------------------------------
 

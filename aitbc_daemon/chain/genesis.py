@@ -23,8 +23,15 @@ from aitbc_daemon.atomic_files import write_atomically
 from aitbc_daemon.chain.amounts import MAX_AMOUNT, UNIT, check_amount
 from aitbc_daemon.chain.encoding import canonical_json, parse_json_strict, sha256_hex
 from aitbc_daemon.chain.errors import ChainError, InvalidGenesis
-from aitbc_daemon.chain.state import ChainState, state_from_allocations
+from aitbc_daemon.chain.state import CHAIN_MODULE, ISSUED_KEY, ChainState, state_from_allocations
 from aitbc_daemon.chain.tx import validate_chain_id
+from aitbc_daemon.staking.pools import (
+    PoolParams,
+    StakingConfig,
+    check_total,
+    staking_from_dict,
+    write_initial_state,
+)
 from aitbc_daemon.wallet.addresses import InvalidAddress, address_from_public_key, decode_address
 
 DEVNET_CHAIN_ID = "ait-devnet"
@@ -34,6 +41,8 @@ DEVNET_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z, fixed so the devnet ge
 DEVNET_BLOCK_TIME = 2
 MAX_BLOCK_TIME = 3600
 GENESIS_FIELDS = ("chain_id", "timestamp", "authorities", "allocations", "block_time", "is_devnet")
+OPTIONAL_GENESIS_FIELDS = ("staking",)  # left out of the dict (and so the hash) when absent
+DEVNET_REPORTER = 0  # dev account that may post staking reports on the devnet (the authority)
 
 _PUBLIC_KEY_HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -54,9 +63,10 @@ class Genesis:
     allocations: tuple[tuple[str, int], ...]  # (address, units), sorted by address
     block_time: int  # seconds between blocks when producing on an interval
     is_devnet: bool
+    staking: StakingConfig | None = None  # pools and their budgets (see aitbc_daemon.staking)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "chain_id": self.chain_id,
             "timestamp": self.timestamp,
             "authorities": [a.public_key for a in self.authorities],
@@ -64,6 +74,9 @@ class Genesis:
             "block_time": self.block_time,
             "is_devnet": self.is_devnet,
         }
+        if self.staking is not None:
+            data["staking"] = self.staking.to_dict()
+        return data
 
     @property
     def hash(self) -> str:
@@ -71,7 +84,9 @@ class Genesis:
 
     @property
     def total_supply(self) -> int:
-        return sum(amount for _, amount in self.allocations)
+        """Allocations plus the staking pools' emission budgets: everything issued at genesis."""
+        budgets = self.staking.total_budget if self.staking is not None else 0
+        return sum(amount for _, amount in self.allocations) + budgets
 
     def authority_for_height(self, height: int) -> Authority:
         """Whose turn it is to propose block `height` (height 1 is the first authority's)."""
@@ -84,14 +99,18 @@ class Genesis:
         return None
 
     def initial_state(self) -> ChainState:
-        return state_from_allocations(self.allocations)
+        state = state_from_allocations(self.allocations)
+        if self.staking is not None:
+            write_initial_state(state, self.staking, self.timestamp)
+            state.kv[(CHAIN_MODULE, ISSUED_KEY)] = self.total_supply
+        return state
 
 
 def genesis_from_dict(data: object) -> Genesis:
     """A validated Genesis from decoded JSON; every problem names the field."""
     if not isinstance(data, dict):
         raise InvalidGenesis("genesis must be a JSON object")
-    unknown = sorted(set(data) - set(GENESIS_FIELDS), key=str)
+    unknown = sorted(set(data) - set(GENESIS_FIELDS) - set(OPTIONAL_GENESIS_FIELDS), key=str)
     if unknown:
         raise InvalidGenesis(f"unknown genesis field(s): {', '.join(map(str, unknown))}")
     missing = [name for name in GENESIS_FIELDS if name not in data]
@@ -114,7 +133,10 @@ def genesis_from_dict(data: object) -> Genesis:
         raise InvalidGenesis(f"chain {DEVNET_CHAIN_ID!r} must be marked is_devnet")
     authorities = _authorities(data["authorities"])
     allocations = _allocations(data["allocations"])
-    return Genesis(chain_id, timestamp, authorities, allocations, block_time, is_devnet)
+    staking = staking_from_dict(data["staking"]) if "staking" in data else None
+    if staking is not None:
+        check_total(sum(amount for _, amount in allocations), staking)
+    return Genesis(chain_id, timestamp, authorities, allocations, block_time, is_devnet, staking)
 
 
 def _authorities(value: object) -> tuple[Authority, ...]:
@@ -166,6 +188,17 @@ def save_genesis(genesis: Genesis, path: Path) -> None:
 # --- devnet --------------------------------------------------------------------------------
 
 
+DAY = 24 * 3600
+DEVNET_POOLS = (
+    # Flexible: no lock, 0.01 AIT/s for the whole pool, 100,000 AIT budget (about 116 days).
+    PoolParams("gpu-flex", reward_rate=UNIT // 100, lock_seconds=0, early_exit_penalty_bps=0,
+               budget=100_000 * UNIT),
+    # 30-day lock, five times the rate, 10% early-exit penalty, 500,000 AIT budget.
+    PoolParams("gpu-30d", reward_rate=UNIT // 20, lock_seconds=30 * DAY, early_exit_penalty_bps=1_000,
+               budget=500_000 * UNIT),
+)
+
+
 def devnet_signing_key(index: int) -> SigningKey:
     """Dev account `index`'s key. UNSAFE: derived from a public string, never hold real value."""
     seed = hashlib.sha256(b"aitbc devnet UNSAFE dev account %d" % index).digest()
@@ -181,11 +214,23 @@ def devnet_genesis(
     accounts: int = DEVNET_ACCOUNTS,
     balance: int = DEVNET_BALANCE,
     timestamp: int = DEVNET_TIMESTAMP,
+    staking: bool = True,
 ) -> Genesis:
-    """The `ait-devnet` genesis: dev accounts 0..n-1 funded, dev account 0 the only authority."""
+    """The `ait-devnet` genesis: dev accounts 0..n-1 funded, dev account 0 the only authority.
+
+    With `staking` (the default) it also has the `DEVNET_POOLS`, dev account 0 as
+    the staking reporter.
+    """
     keys = devnet_signing_keys(accounts)
+    extra: dict[str, Any] = {}
+    if staking:
+        extra["staking"] = {
+            "pools": {p.id: p.to_dict() for p in DEVNET_POOLS},
+            "reporters": [address_from_public_key(bytes(keys[DEVNET_REPORTER].verify_key))],
+        }
     return genesis_from_dict(
         {
+            **extra,
             "chain_id": DEVNET_CHAIN_ID,
             "timestamp": timestamp,
             "authorities": [bytes(keys[0].verify_key).hex()],

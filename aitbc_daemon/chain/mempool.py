@@ -40,7 +40,7 @@ from aitbc_daemon.chain.errors import (
     ReplacementFeeTooLow,
 )
 from aitbc_daemon.chain.state import StateView
-from aitbc_daemon.chain.transitions import TRANSFER  # noqa: F401 - registers the core tx types
+from aitbc_daemon.chain import modules  # noqa: F401 - registers every chain module's tx types
 from aitbc_daemon.chain.tx import Transaction, verify_transaction
 from aitbc_daemon.chain.txtypes import validate_tx_payload
 

@@ -21,7 +21,6 @@ from aitbc_daemon.chain.state import (
     StateOverlay,
     circulating_supply,
     issued_supply,
-    state_from_allocations,
 )
 from aitbc_daemon.chain.state_hash import StateHasher, app_hash
 from aitbc_daemon.chain.transitions import apply_transaction
@@ -129,7 +128,7 @@ def test_node_sequences_keep_invariants_and_replay(plan: list[list[tuple]]) -> N
 @given(st.lists(op, max_size=25))
 def test_transitions_never_break_invariants(raw_ops: list[tuple]) -> None:
     """Straight into apply_transaction, no mempool filter: overdrafts and bad nonces included."""
-    committed = state_from_allocations(SMALL.allocations)
+    committed = SMALL.initial_state()  # allocations plus the staking pools of the devnet genesis
     hasher = StateHasher(committed)
     state = StateOverlay(committed)
     context = BlockContext(SMALL.chain_id, 1, SMALL.timestamp, ADDRESSES[0])

@@ -1,0 +1,14 @@
+"""The chain modules whose transaction types every node must know, imported in this one place.
+
+The mempool imports this module (and the node, the follower and archive import
+all go through the mempool and node), so a block holding any of these types
+validates the same everywhere. A new chain module (dao, agents, exchange) is
+added to this list.
+"""
+
+from __future__ import annotations
+
+from aitbc_daemon.chain import transitions  # noqa: F401 - transfer and escrow
+from aitbc_daemon.staking import txtypes as staking_txtypes  # noqa: F401 - stake, unstake, claim_rewards, staking_report
+
+__all__ = ["staking_txtypes", "transitions"]

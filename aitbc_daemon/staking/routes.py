@@ -1,0 +1,86 @@
+"""HTTP layer of staking. Thin: parse, call the service, shape.
+
+Reads live under the chain (`/v1/chains/{chain}/staking/...`); signed actions
+under the wallet that signs them (`/v1/wallets/{name}/stake|unstake|claim`),
+like `/v1/wallets/{name}/send`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from aitbc_daemon.runtime import DaemonRuntime, get_runtime
+from aitbc_daemon.staking import service
+from aitbc_daemon.staking.models import (
+    ClaimRequest,
+    PoolList,
+    PositionList,
+    StakeRequest,
+    StakingTxResult,
+    UnstakeRequest,
+)
+
+router = APIRouter(tags=["staking"])
+Runtime = Annotated[DaemonRuntime, Depends(get_runtime)]
+
+
+@router.get("/v1/chains/{chain}/staking/pools")
+def list_pools(chain: str, runtime: Runtime) -> PoolList:
+    """The chain's staking pools, accrued to the head's timestamp."""
+    return service.pools(runtime.chains, chain)
+
+
+@router.get("/v1/chains/{chain}/staking/positions")
+def list_positions(
+    chain: str, owner: Annotated[str, Query(min_length=1, max_length=128)], runtime: Runtime
+) -> PositionList:
+    """An address's open positions with their pending rewards at the head's timestamp."""
+    return service.positions(runtime.chains, chain, owner)
+
+
+@router.post("/v1/wallets/{name}/stake", status_code=202)
+def stake(name: str, body: StakeRequest, runtime: Runtime) -> StakingTxResult:
+    return service.submit_from_wallet(
+        runtime.keystore,
+        runtime.chains,
+        wallet=name,
+        chain_id=body.chain,
+        tx_type="stake",
+        payload={"pool": body.pool, "amount": body.amount},
+        fee=body.fee,
+        password=body.password,
+    )
+
+
+@router.post("/v1/wallets/{name}/unstake", status_code=202)
+def unstake(name: str, body: UnstakeRequest, runtime: Runtime) -> StakingTxResult:
+    payload: dict[str, object] = {"position": body.position}
+    if body.accept_penalty:
+        payload["accept_penalty"] = True
+    return service.submit_from_wallet(
+        runtime.keystore,
+        runtime.chains,
+        wallet=name,
+        chain_id=body.chain,
+        tx_type="unstake",
+        payload=payload,
+        fee=body.fee,
+        password=body.password,
+    )
+
+
+@router.post("/v1/wallets/{name}/claim", status_code=202)
+def claim(name: str, body: ClaimRequest, runtime: Runtime) -> StakingTxResult:
+    payload: dict[str, object] = {"all": True} if body.position is None else {"position": body.position}
+    return service.submit_from_wallet(
+        runtime.keystore,
+        runtime.chains,
+        wallet=name,
+        chain_id=body.chain,
+        tx_type="claim_rewards",
+        payload=payload,
+        fee=body.fee,
+        password=body.password,
+    )
