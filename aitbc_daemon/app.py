@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from aitbc_daemon import API_VERSION, API_VERSION_HEADER, __version__
 from aitbc_daemon.chain.producer import background_jobs
 from aitbc_daemon.chain.routes import router as chain_router
+from aitbc_daemon.dao.routes import router as dao_router
 from aitbc_daemon.errors import AitbcError
 from aitbc_daemon.jobs.housekeeping import sweep_jobs
 from aitbc_daemon.jobs.routes import router as jobs_router
@@ -84,6 +85,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     api.include_router(wallet_router)
     api.include_router(chain_router)
     api.include_router(staking_router)
+    api.include_router(dao_router)
     api.include_router(jobs_router)
     api.include_router(miner_router)
     _install_error_handlers(api)

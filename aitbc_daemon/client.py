@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         ExecutorList, JobList, JobLogs, JobOut, MinerList, MinerOut, Receipt, UploadResult, VerifyResult,
     )
     from aitbc_daemon.miner.models import MinerStatus, MinerToken
+    from aitbc_daemon.dao.models import DaoParams, DaoTxResult, PowerInfo, ProposalInfo, ProposalList
     from aitbc_daemon.staking.models import PoolList, PositionList, StakingTxResult
     from aitbc_daemon.wallet.models import (
         CreatedWallet, ExportedWallet, LockResult, TransferResult, WalletBalance, WalletList, WalletOut,
@@ -56,6 +57,7 @@ wallet_models = lazy_module("aitbc_daemon.wallet.models")
 jobs_models = lazy_module("aitbc_daemon.jobs.models")
 miner_models = lazy_module("aitbc_daemon.miner.models")
 staking_models = lazy_module("aitbc_daemon.staking.models")
+dao_models = lazy_module("aitbc_daemon.dao.models")
 
 BASE_URL = "http://aitbc"
 SUBSCRIBED_EVENT = "subscribed"
@@ -338,6 +340,31 @@ class Client(_Protocol):
     ) -> StakingTxResult:
         body = {"chain": chain, "position": position, "fee": fee, "password": password}
         return self._call(staking_models.StakingTxResult, "POST", _wallet_path(wallet, "claim"), body)
+
+    # -- dao -------------------------------------------------------------------
+
+    def dao_params(self, chain: str) -> DaoParams:
+        return self._call(dao_models.DaoParams, "GET", _chain_path(chain, "dao/params"))
+
+    def dao_proposals(self, chain: str) -> ProposalList:
+        return self._call(dao_models.ProposalList, "GET", _chain_path(chain, "dao/proposals"))
+
+    def dao_proposal(self, chain: str, proposal_id: int, voter: str | None = None) -> ProposalInfo:
+        path = _chain_path(chain, f"dao/proposals/{int(proposal_id)}")
+        params = {"voter": voter} if voter else None
+        return self._decode(dao_models.ProposalInfo, self.request("GET", path, params=params))
+
+    def dao_power(self, chain: str, address: str, height: int | None = None) -> PowerInfo:
+        path = _chain_path(chain, f"dao/power/{quote(address, safe='')}")
+        params = {"height": height} if height is not None else None
+        return self._decode(dao_models.PowerInfo, self.request("GET", path, params=params))
+
+    def dao_transact(
+        self, wallet: str, *, chain: str, tx_type: str, payload: dict[str, Any], fee: int = 0,
+        password: str | None = None,
+    ) -> DaoTxResult:
+        body = {"chain": chain, "type": tx_type, "payload": payload, "fee": fee, "password": password}
+        return self._call(dao_models.DaoTxResult, "POST", _wallet_path(wallet, "dao"), body)
 
     # -- jobs ------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ from aitbc_daemon.chain.encoding import canonical_json, parse_json_strict, sha25
 from aitbc_daemon.chain.errors import ChainError, InvalidGenesis
 from aitbc_daemon.chain.state import CHAIN_MODULE, ISSUED_KEY, ChainState, state_from_allocations
 from aitbc_daemon.chain.tx import validate_chain_id
+from aitbc_daemon.dao.params import DaoConfig, dao_from_dict
+from aitbc_daemon.dao.params import write_initial_state as write_dao_state
 from aitbc_daemon.staking.pools import (
     PoolParams,
     StakingConfig,
@@ -41,7 +43,10 @@ DEVNET_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z, fixed so the devnet ge
 DEVNET_BLOCK_TIME = 2
 MAX_BLOCK_TIME = 3600
 GENESIS_FIELDS = ("chain_id", "timestamp", "authorities", "allocations", "block_time", "is_devnet")
-OPTIONAL_GENESIS_FIELDS = ("staking",)  # left out of the dict (and so the hash) when absent
+OPTIONAL_GENESIS_FIELDS = ("staking", "dao")  # left out of the dict (and so the hash) when absent
+DEVNET_TREASURY = 1_000_000 * UNIT  # issued at genesis into the DAO treasury
+DEVNET_COUNCIL = (1, 2, 3)  # dev accounts on the DAO council ...
+DEVNET_COUNCIL_THRESHOLD = 2  # ... 2 of 3 of them decide
 DEVNET_REPORTER = 0  # dev account that may post staking reports on the devnet (the authority)
 
 _PUBLIC_KEY_HEX = re.compile(r"[0-9a-f]{64}")
@@ -64,6 +69,7 @@ class Genesis:
     block_time: int  # seconds between blocks when producing on an interval
     is_devnet: bool
     staking: StakingConfig | None = None  # pools and their budgets (see aitbc_daemon.staking)
+    dao: DaoConfig | None = None  # treasury, council, settings (see aitbc_daemon.dao)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -76,6 +82,8 @@ class Genesis:
         }
         if self.staking is not None:
             data["staking"] = self.staking.to_dict()
+        if self.dao is not None:
+            data["dao"] = self.dao.to_dict()
         return data
 
     @property
@@ -86,7 +94,8 @@ class Genesis:
     def total_supply(self) -> int:
         """Allocations plus the staking pools' emission budgets: everything issued at genesis."""
         budgets = self.staking.total_budget if self.staking is not None else 0
-        return sum(amount for _, amount in self.allocations) + budgets
+        treasury = self.dao.treasury if self.dao is not None else 0
+        return sum(amount for _, amount in self.allocations) + budgets + treasury
 
     def authority_for_height(self, height: int) -> Authority:
         """Whose turn it is to propose block `height` (height 1 is the first authority's)."""
@@ -102,7 +111,9 @@ class Genesis:
         state = state_from_allocations(self.allocations)
         if self.staking is not None:
             write_initial_state(state, self.staking, self.timestamp)
-            state.kv[(CHAIN_MODULE, ISSUED_KEY)] = self.total_supply
+        if self.dao is not None:
+            write_dao_state(state, self.dao, self.timestamp)
+        state.kv[(CHAIN_MODULE, ISSUED_KEY)] = self.total_supply
         return state
 
 
@@ -136,7 +147,13 @@ def genesis_from_dict(data: object) -> Genesis:
     staking = staking_from_dict(data["staking"]) if "staking" in data else None
     if staking is not None:
         check_total(sum(amount for _, amount in allocations), staking)
-    return Genesis(chain_id, timestamp, authorities, allocations, block_time, is_devnet, staking)
+    dao = dao_from_dict(data["dao"]) if "dao" in data else None
+    if dao is not None and (
+        sum(amount for _, amount in allocations) + (staking.total_budget if staking else 0) + dao.treasury
+        > MAX_AMOUNT
+    ):
+        raise InvalidGenesis(f"allocations, staking budgets and the dao treasury total more than {MAX_AMOUNT}")
+    return Genesis(chain_id, timestamp, authorities, allocations, block_time, is_devnet, staking, dao)
 
 
 def _authorities(value: object) -> tuple[Authority, ...]:
@@ -215,11 +232,13 @@ def devnet_genesis(
     balance: int = DEVNET_BALANCE,
     timestamp: int = DEVNET_TIMESTAMP,
     staking: bool = True,
+    dao: bool = True,
 ) -> Genesis:
     """The `ait-devnet` genesis: dev accounts 0..n-1 funded, dev account 0 the only authority.
 
     With `staking` (the default) it also has the `DEVNET_POOLS`, dev account 0 as
-    the staking reporter.
+    the staking reporter. With `dao` (the default) it has a DAO treasury of
+    `DEVNET_TREASURY` and dev accounts 1-3 as its council (2 of 3).
     """
     keys = devnet_signing_keys(accounts)
     extra: dict[str, Any] = {}
@@ -227,6 +246,13 @@ def devnet_genesis(
         extra["staking"] = {
             "pools": {p.id: p.to_dict() for p in DEVNET_POOLS},
             "reporters": [address_from_public_key(bytes(keys[DEVNET_REPORTER].verify_key))],
+        }
+    if dao:
+        council = [address_from_public_key(bytes(keys[i].verify_key)) for i in DEVNET_COUNCIL if i < accounts]
+        extra["dao"] = {
+            "treasury": DEVNET_TREASURY,
+            "council": council,
+            "council_threshold": min(DEVNET_COUNCIL_THRESHOLD, len(council)),
         }
     return genesis_from_dict(
         {

@@ -9,6 +9,8 @@ added to this list.
 from __future__ import annotations
 
 from aitbc_daemon.chain import transitions  # noqa: F401 - transfer and escrow
+from aitbc_daemon.dao import checkpoints as dao_checkpoints  # noqa: F401 - end-of-block power checkpoints
+from aitbc_daemon.dao import txtypes as dao_txtypes  # noqa: F401 - dao_propose, dao_vote, ... dao_delegate
 from aitbc_daemon.staking import txtypes as staking_txtypes  # noqa: F401 - stake, unstake, claim_rewards, staking_report
 
-__all__ = ["staking_txtypes", "transitions"]
+__all__ = ["dao_checkpoints", "dao_txtypes", "staking_txtypes", "transitions"]

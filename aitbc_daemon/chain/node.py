@@ -62,7 +62,9 @@ from aitbc_daemon.chain.state_hash import HashUpdate, StateHasher
 from aitbc_daemon.chain.store import ChainStore
 from aitbc_daemon.chain.transitions import ESCROW_RECEIPTS_MODULE, TX_OK, TxResult, apply_transaction
 from aitbc_daemon.chain.tx import Transaction, verify_transaction
-from aitbc_daemon.chain.txtypes import BlockContext, validate_tx_payload
+from aitbc_daemon.chain.txtypes import BlockContext, run_end_block_hooks, validate_tx_payload
+from aitbc_daemon.dao.errors import UpgradeRequired
+from aitbc_daemon.dao.params import halt_reason
 from aitbc_daemon.wallet.addresses import InvalidAddress, address_from_public_key, decode_address
 
 STATUS_PENDING = "pending"
@@ -293,6 +295,7 @@ class ChainNode:
             size += len(tx.encoded)
             chosen.append(tx)
             results.append(TxResult(tx.hash, outcome.status, outcome.reason, outcome.code))
+        run_end_block_hooks(state, context)
         return chosen, state, results
 
     # --- ABCI: ProcessProposal -------------------------------------------------------------
@@ -319,6 +322,7 @@ class ChainNode:
             parent_timestamp=self.head_timestamp,
         )
         verify_block_body(block)
+        self._refuse_if_halted(header.height)
         context = BlockContext(self.chain_id, header.height, header.timestamp, header.proposer)
         state, results = self._execute(block.transactions, context)
         hash_update = self._hasher.prepare(state)
@@ -330,6 +334,11 @@ class ChainNode:
         finalized = FinalizedBlock(block, tuple(results), computed, state, hash_update)
         self._executed = {block.hash: finalized}  # only the latest proposal is worth keeping
         return finalized
+
+    def _refuse_if_halted(self, height: int) -> None:
+        reason = halt_reason(self._state, height)
+        if reason is not None:
+            raise UpgradeRequired(reason)
 
     def _execute(
         self, transactions: Sequence[Transaction], context: BlockContext
@@ -350,6 +359,7 @@ class ChainNode:
                 ) from None
             outcome.state.merge_into(state)
             results.append(TxResult(tx.hash, outcome.status, outcome.reason, outcome.code))
+        run_end_block_hooks(state, context)
         return state, results
 
     # --- ABCI: FinalizeBlock and Commit ----------------------------------------------------
@@ -394,6 +404,7 @@ class ChainNode:
     def produce_block(self, timestamp: int, *, max_txs: int = MAX_BLOCK_TXS) -> Block:
         """Propose, sign, finalize and commit the next block, if it is this node's turn."""
         height = self.height + 1
+        self._refuse_if_halted(height)
         authority = self.genesis.authority_for_height(height)
         key = self._keys.get(authority.address)
         if key is None:

@@ -83,6 +83,25 @@ def register_tx_type(
     return tx_type
 
 
+EndBlockHook = Callable[[StateOverlay, BlockContext], None]
+_END_BLOCK_HOOKS: list[EndBlockHook] = []
+
+
+def register_end_block_hook(hook: EndBlockHook) -> None:
+    """Run `hook(block_overlay, ctx)` after a block's last transaction, before its app hash.
+
+    The hook reads the block's writes (the overlay's own dicts) and may write
+    derived state into the same overlay (the dao module records voting-power
+    checkpoints this way). It must be deterministic and must not raise.
+    """
+    _END_BLOCK_HOOKS.append(hook)
+
+
+def run_end_block_hooks(state: StateOverlay, ctx: BlockContext) -> None:
+    for hook in _END_BLOCK_HOOKS:
+        hook(state, ctx)
+
+
 def get_tx_type(name: str) -> TxType:
     try:
         return _REGISTRY[name]

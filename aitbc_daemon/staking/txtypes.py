@@ -37,6 +37,7 @@ from aitbc_daemon.chain.txtypes import (
     register_tx_type,
     require_fields,
 )
+from aitbc_daemon.dao.errors import ModulePaused
 from aitbc_daemon.staking.accumulator import (
     BPS,
     PoolState,
@@ -86,6 +87,21 @@ def load_position(view: Any, position_id: int) -> Position | None:
 
 def owner_positions(view: Any, address: str) -> list[int]:
     return list(view.kv_get(MODULE, owner_key(address)) or [])
+
+
+def staked_amount(view: Any, address: str) -> int:
+    """Principal of `address`'s open positions (read by the dao module for voting power)."""
+    total = 0
+    for position_id in owner_positions(view, address):
+        raw = view.kv_get(MODULE, position_key(position_id))
+        total += 0 if raw is None else int(raw["amount"])
+    return total
+
+
+def _refuse_if_withdrawals_paused(view: Any) -> None:
+    """A passed emergency proposal may pause staking withdrawals (unstake, claim)."""
+    if "staking-withdrawals" in (view.kv_get("dao", "paused") or ()):
+        raise ModulePaused("staking withdrawals are paused by a DAO emergency proposal")
 
 
 def _accrued_pool(state: StateOverlay, pool_id: str, now: int) -> PoolState:
@@ -173,6 +189,7 @@ def _validate_unstake(payload: Mapping[str, Any]) -> None:
 
 
 def _apply_unstake(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> None:
+    _refuse_if_withdrawals_paused(state)
     position = _owned_position(state, tx, tx.payload["position"])
     pool = _accrued_pool(state, position.pool, ctx.timestamp)
     penalty = early_exit_penalty(position, pool, ctx.timestamp)
@@ -222,6 +239,7 @@ def _claim_one(state: StateOverlay, position: Position, now: int) -> int:
 
 
 def _apply_claim(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> None:
+    _refuse_if_withdrawals_paused(state)
     if "position" in tx.payload:
         positions = [_owned_position(state, tx, tx.payload["position"])]
     else:

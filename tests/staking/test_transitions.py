@@ -124,11 +124,11 @@ def test_payloads_are_checked_before_anything_runs():
 
 
 def test_genesis_without_staking_hashes_as_before_and_budgets_are_issued():
-    plain = devnet_genesis(staking=False)
+    plain = devnet_genesis(staking=False, dao=False)  # the devnet's dao section is tested in tests/dao
     assert "staking" not in plain.to_dict()
     six_fields = {name: plain.to_dict()[name] for name in GENESIS_FIELDS}  # the format before staking
     assert plain.hash == sha256_hex(canonical_json(six_fields))
-    with_pools = devnet_genesis()
+    with_pools = devnet_genesis(dao=False)
     assert with_pools.total_supply == plain.total_supply + 600_000 * 10**6
     state = with_pools.initial_state()
     assert circulating_supply(state) == issued_supply(state) == with_pools.total_supply

@@ -1,0 +1,153 @@
+"""`aitbc dao` against a real devnet daemon, moving block time with `chain advance`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+UNIT = 10**6
+DAY = 86_400
+
+
+def as_json(result):
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def dao_cli(cli, daemon, monkeypatch, tmp_path):
+    """Dev accounts 1 and 2 (council members with 1,000,000 AIT each) as wallets dev1, dev2; alice empty."""
+    monkeypatch.setenv("AITBC_PASSWORD", "pw")
+    accounts = as_json(cli("chain", "dev-accounts", "--json"))["accounts"]
+    for index in (1, 2):
+        key = tmp_path / f"dev{index}.key"
+        key.write_text(accounts[index]["private_key"])
+        as_json(cli("wallet", "import", f"dev{index}", "--private-key-file", str(key), "--json"))
+    as_json(cli("wallet", "create", "alice", "--json"))
+    return cli
+
+
+def test_treasury_proposal_from_propose_to_execute(dao_cli):
+    cli = dao_cli
+    alice = as_json(cli("wallet", "address", "alice", "--json"))["address"]
+    before = as_json(cli("dao", "params", "--json"))
+    assert before["council_threshold"] == 2 and len(before["council"]) == 3
+    proposed = as_json(
+        cli(
+            "dao",
+            "propose",
+            "--type",
+            "treasury",
+            "--title",
+            "pay alice",
+            "--to",
+            alice,
+            "--amount",
+            "250",
+            "--from",
+            "dev1",
+            "--json",
+        )
+    )
+    assert proposed["status"] == "included" and proposed["proposal"] == 1
+    shown = as_json(cli("dao", "show", "1", "--wallet", "dev1", "--json"))
+    assert shown["state"] == "pending"
+    early = as_json(cli("dao", "vote", "1", "for", "--from", "dev1", "--json"))
+    assert early["status"] == "failed" and early["code"] == "wrong_proposal_state"
+
+    as_json(cli("chain", "advance", "--seconds", str(DAY), "--json"))
+    voted = as_json(cli("dao", "vote", "1", "for", "--reason", "yes", "--from", "dev1", "--json"))
+    assert voted["status"] == "included"
+    again = as_json(cli("dao", "vote", "1", "against", "--from", "dev1", "--json"))
+    assert again["code"] == "already_voted"
+    shown = as_json(cli("dao", "show", "1", "--wallet", "dev1", "--json"))
+    assert shown["state"] == "active"
+    assert shown["voter"]["weight"] == shown["cap"] == shown["votes_for"]
+    assert shown["voter"]["limited_by"] == "cap" and shown["voter"]["voted"] == "for"
+    assert shown["quorum_progress_bps"] >= 10_000
+    human = cli("dao", "show", "1", "--wallet", "dev1")
+    assert "limited by cap" in human.stdout
+
+    as_json(cli("chain", "advance", "--seconds", str(7 * DAY), "--json"))
+    assert as_json(cli("dao", "queue", "1", "--from", "dev2", "--json"))["status"] == "included"
+    assert as_json(cli("dao", "execute", "1", "--from", "dev2", "--json"))["code"] == "wrong_proposal_state"
+    as_json(cli("chain", "advance", "--seconds", str(2 * DAY), "--json"))
+    assert as_json(cli("dao", "execute", "1", "--from", "dev2", "--json"))["status"] == "included"
+    assert as_json(cli("wallet", "balance", "alice", "--json"))["balance"] == 250 * UNIT
+    after = as_json(cli("dao", "params", "--json"))
+    assert after["treasury"] == before["treasury"] - 250 * UNIT and after["bonds"] == 0
+    listing = as_json(cli("dao", "list", "--json"))
+    assert [p["state"] for p in listing["proposals"]] == ["executed"]
+    power = as_json(cli("dao", "power", "--wallet", "dev1", "--json"))
+    assert power["power"] == 1_000_000 * UNIT and power["delegate"] == power["address"]
+    at_genesis = as_json(cli("dao", "power", power["address"], "--at", "0", "--json"))
+    assert at_genesis["power"] == 1_000_000 * UNIT
+
+
+def test_delegate_and_council_pause(dao_cli):
+    cli = dao_cli
+    alice = as_json(cli("wallet", "address", "alice", "--json"))["address"]
+    assert as_json(cli("dao", "delegate", alice, "--from", "dev1", "--json"))["status"] == "included"
+    assert as_json(cli("dao", "power", alice, "--json"))["power"] == 1_000_000 * UNIT
+    as_json(cli("dao", "council", "pause", "--from", "dev1", "--json"))
+    as_json(cli("dao", "council", "pause", "--from", "dev2", "--json"))
+    assert as_json(cli("dao", "params", "--json"))["paused"] == ["dao"]
+    refused = as_json(
+        cli(
+            "dao",
+            "propose",
+            "--type",
+            "emergency",
+            "--title",
+            "stop",
+            "--module",
+            "exchange",
+            "--pause",
+            "--from",
+            "dev2",
+            "--json",
+        )
+    )
+    assert refused["code"] == "dao_paused"
+
+
+def test_protocol_upgrade_needs_council_and_halts_the_node(dao_cli):
+    cli = dao_cli
+    height = as_json(cli("chain", "status", "--json"))["height"]
+    target = height + 12
+    proposed = as_json(
+        cli(
+            "dao",
+            "propose",
+            "--type",
+            "protocol-upgrade",
+            "--title",
+            "v2",
+            "--name",
+            "v2",
+            "--height",
+            str(target),
+            "--from",
+            "dev1",
+            "--json",
+        )
+    )
+    assert proposed["status"] == "included"
+    as_json(cli("chain", "advance", "--seconds", str(DAY), "--json"))
+    as_json(cli("dao", "vote", "1", "for", "--from", "dev1", "--json"))
+    as_json(cli("chain", "advance", "--seconds", str(7 * DAY), "--json"))
+    as_json(cli("dao", "queue", "1", "--from", "dev2", "--json"))
+    as_json(cli("chain", "advance", "--seconds", str(2 * DAY), "--json"))
+    refused = as_json(cli("dao", "execute", "1", "--from", "dev2", "--json"))
+    assert refused["code"] == "needs_council_approval"
+    as_json(cli("dao", "council", "approve", "1", "--from", "dev1", "--json"))
+    as_json(cli("dao", "council", "approve", "1", "--from", "dev2", "--json"))
+    assert as_json(cli("dao", "execute", "1", "--from", "dev2", "--json"))["status"] == "included"
+    assert as_json(cli("dao", "params", "--json"))["upgrades"] == {"v2": target}
+    now = as_json(cli("chain", "status", "--json"))["height"]
+    as_json(cli("chain", "mine", "--blocks", str(target - 1 - now), "--json"))
+    halted = cli("chain", "mine", "--json")
+    assert halted.exit_code == 1
+    assert "protocol upgrade 'v2'" in halted.stderr and "install a release" in halted.stderr
+    assert as_json(cli("chain", "status", "--json"))["height"] == target - 1
