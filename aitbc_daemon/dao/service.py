@@ -35,11 +35,19 @@ from aitbc_daemon.dao.params import (
     settings,
     vote_key,
 )
-from aitbc_daemon.dao.proposals import COUNCIL_GATED, load_proposal, proposal_state, vote_weight
+from aitbc_daemon.dao.proposals import (
+    COUNCIL_GATED,
+    load_proposal,
+    proposal_state,
+    vote_weight,
+)
 from aitbc_daemon.dao.txtypes import load_grant
 from aitbc_daemon.errors import NotFound
 from aitbc_daemon.wallet.keystore import Keystore
-from aitbc_daemon.wallet.service import check_recipient, sign_and_submit
+from aitbc_daemon.wallet.service import (
+    check_recipient,
+    submit_with_wallet,
+)
 
 MAX_LISTED = 200
 
@@ -201,9 +209,11 @@ def submit_from_wallet(
     password: str | None,
 ) -> DaoTxResult:
     """Sign a DAO transaction with a keystore wallet, submit it, and say where it stands."""
-    _dao_view(chains, chain_id)  # an unknown chain or one without a DAO: before the slow key derivation
-    key = keystore.signing_key(wallet, password)
-    submission = sign_and_submit(chains, chain_id, key, tx_type, payload, fee=fee)
+    _dao_view(chains, chain_id)  # a chain without a DAO is refused before the slow key derivation
+    submission = submit_with_wallet(
+        keystore, chains, wallet=wallet, chain_id=chain_id, tx_type=tx_type, payload=payload, fee=fee,
+        password=password,
+    )
     hosted = chains.get(chain_id)
     tx_hash = submission.hash or ""
     with hosted.lock:

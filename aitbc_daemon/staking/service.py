@@ -11,11 +11,20 @@ from typing import Any
 from aitbc_daemon.chain.service import ChainService, Submission
 from aitbc_daemon.errors import NotFound
 from aitbc_daemon.staking.accumulator import accrue, early_exit_penalty, pending
-from aitbc_daemon.staking.models import PoolInfo, PoolList, PositionInfo, PositionList, StakingTxResult
+from aitbc_daemon.staking.models import (
+    PoolInfo,
+    PoolList,
+    PositionInfo,
+    PositionList,
+    StakingTxResult,
+)
 from aitbc_daemon.staking.pools import load_pool, pool_ids
 from aitbc_daemon.staking.txtypes import load_position, multiplier, owner_positions
 from aitbc_daemon.wallet.keystore import Keystore
-from aitbc_daemon.wallet.service import check_recipient, sign_and_submit
+from aitbc_daemon.wallet.service import (
+    check_recipient,
+    submit_with_wallet,
+)
 
 
 class StakingNotEnabled(NotFound):
@@ -91,9 +100,10 @@ def submit_from_wallet(
     password: str | None,
 ) -> StakingTxResult:
     """Sign a staking transaction with a keystore wallet, submit it, and say where it stands."""
-    chains.get(chain_id)  # an unknown chain is refused before the (slow) key derivation
-    key = keystore.signing_key(wallet, password)
-    submission = sign_and_submit(chains, chain_id, key, tx_type, payload, fee=fee)
+    submission = submit_with_wallet(
+        keystore, chains, wallet=wallet, chain_id=chain_id, tx_type=tx_type, payload=payload, fee=fee,
+        password=password,
+    )
     return result(chains, chain_id, tx_type, submission)
 
 

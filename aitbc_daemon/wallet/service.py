@@ -15,7 +15,11 @@ from aitbc_daemon.chain.genesis import devnet_signing_key
 from aitbc_daemon.chain.service import ChainService, Submission
 from aitbc_daemon.chain.tx import sign_transaction
 from aitbc_daemon.errors import AitbcError
-from aitbc_daemon.wallet.addresses import InvalidAddress, address_from_public_key, decode_address
+from aitbc_daemon.wallet.addresses import (
+    InvalidAddress,
+    address_from_public_key,
+    decode_address,
+)
 from aitbc_daemon.wallet.keystore import Keystore
 from aitbc_daemon.wallet.models import TransferResult
 
@@ -73,6 +77,23 @@ def send_from_wallet(
     chains.get(chain_id)  # an unknown chain is refused before the (slow) key derivation
     key = keystore.signing_key(wallet, password)
     return transfer(chains, chain_id, key, to, amount, fee)
+
+
+def submit_with_wallet(
+    keystore: Keystore,
+    chains: ChainService,
+    *,
+    wallet: str,
+    chain_id: str,
+    tx_type: str,
+    payload: dict[str, Any],
+    fee: int,
+    password: str | None,
+) -> Submission:
+    """Sign any transaction with a keystore wallet and submit it (chain modules' wallet routes)."""
+    chains.get(chain_id)  # an unknown chain is refused before the (slow) key derivation
+    key = keystore.signing_key(wallet, password)
+    return sign_and_submit(chains, chain_id, key, tx_type, payload, fee=fee)
 
 
 def faucet(chains: ChainService, chain_id: str, to: str, amount: int) -> Submission:
