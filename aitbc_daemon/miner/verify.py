@@ -75,15 +75,9 @@ async def verify_job(coordinator: Coordinator, job_id: str, workdir: Path) -> Ve
             job_id, True, "output hash", original, rerun, "the rerun produced identical outputs"
         )
     differing = metric_differences(job.receipt["receipt"].get("metrics", {}), done.get("metrics", {}))
-    files = sorted(
-        {f["name"] for f in job.outputs} ^ {f["name"] for f in rerun_outputs}
-        | {
-            a["name"]
-            for a in job.outputs
-            for b in rerun_outputs
-            if a["name"] == b["name"] and a["sha256"] != b["sha256"]
-        }
-    )
+    before = {f["name"]: f["sha256"] for f in job.outputs}
+    after = {f["name"]: f["sha256"] for f in rerun_outputs}
+    files = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
     if differing:
         return VerifyResult(
             job_id,

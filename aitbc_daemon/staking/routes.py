@@ -42,16 +42,7 @@ def list_positions(
 
 @router.post("/v1/wallets/{name}/stake", status_code=202)
 def stake(name: str, body: StakeRequest, runtime: Runtime) -> StakingTxResult:
-    return service.submit_from_wallet(
-        runtime.keystore,
-        runtime.chains,
-        wallet=name,
-        chain_id=body.chain,
-        tx_type="stake",
-        payload={"pool": body.pool, "amount": body.amount},
-        fee=body.fee,
-        password=body.password,
-    )
+    return _submit(runtime, name, body, "stake", {"pool": body.pool, "amount": body.amount})
 
 
 @router.post("/v1/wallets/{name}/unstake", status_code=202)
@@ -59,27 +50,29 @@ def unstake(name: str, body: UnstakeRequest, runtime: Runtime) -> StakingTxResul
     payload: dict[str, object] = {"position": body.position}
     if body.accept_penalty:
         payload["accept_penalty"] = True
-    return service.submit_from_wallet(
-        runtime.keystore,
-        runtime.chains,
-        wallet=name,
-        chain_id=body.chain,
-        tx_type="unstake",
-        payload=payload,
-        fee=body.fee,
-        password=body.password,
-    )
+    return _submit(runtime, name, body, "unstake", payload)
 
 
 @router.post("/v1/wallets/{name}/claim", status_code=202)
 def claim(name: str, body: ClaimRequest, runtime: Runtime) -> StakingTxResult:
     payload: dict[str, object] = {"all": True} if body.position is None else {"position": body.position}
+    return _submit(runtime, name, body, "claim_rewards", payload)
+
+
+def _submit(
+    runtime: DaemonRuntime,
+    wallet: str,
+    body: StakeRequest | UnstakeRequest | ClaimRequest,
+    tx_type: str,
+    payload: dict[str, object],
+) -> StakingTxResult:
+    """Every staking request carries chain, fee and password the same way; only the payload differs."""
     return service.submit_from_wallet(
         runtime.keystore,
         runtime.chains,
-        wallet=name,
+        wallet=wallet,
         chain_id=body.chain,
-        tx_type="claim_rewards",
+        tx_type=tx_type,
         payload=payload,
         fee=body.fee,
         password=body.password,
