@@ -60,7 +60,13 @@ from aitbc_daemon.chain.mempool import DEFAULT_MAX_NONCE_GAP, DEFAULT_MAX_TXS, A
 from aitbc_daemon.chain.state import ChainState, Escrow, StateOverlay
 from aitbc_daemon.chain.state_hash import HashUpdate, StateHasher
 from aitbc_daemon.chain.store import ChainStore
-from aitbc_daemon.chain.transitions import ESCROW_RECEIPTS_MODULE, TX_OK, TxResult, apply_transaction
+from aitbc_daemon.chain.transitions import (
+    ESCROW_RECEIPTS_MODULE,
+    TX_OK,
+    TxOutcome,
+    TxResult,
+    apply_transaction,
+)
 from aitbc_daemon.chain.tx import Transaction, verify_transaction
 from aitbc_daemon.chain.txtypes import BlockContext, run_end_block_hooks, validate_tx_payload
 from aitbc_daemon.dao.errors import UpgradeRequired
@@ -400,6 +406,12 @@ class ChainNode:
 
     def proposer_for_next_block(self) -> str:
         return self.genesis.authority_for_height(self.height + 1).address
+
+    def simulate(self, tx: Transaction, timestamp: int) -> TxOutcome:
+        """Run `tx` on the committed state as the next block would, changing nothing (a dry run):
+        lets a wallet refuse a transaction that could only be included as failed."""
+        context = BlockContext(self.chain_id, self.height + 1, timestamp, self.proposer_for_next_block())
+        return apply_transaction(self._state, tx, context)
 
     def produce_block(self, timestamp: int, *, max_txs: int = MAX_BLOCK_TXS) -> Block:
         """Propose, sign, finalize and commit the next block, if it is this node's turn."""

@@ -13,8 +13,9 @@ from nacl.signing import SigningKey
 
 from aitbc_daemon.chain.genesis import devnet_signing_key
 from aitbc_daemon.chain.service import ChainService, Submission
+from aitbc_daemon.chain.transitions import TX_FAILED
 from aitbc_daemon.chain.tx import sign_transaction
-from aitbc_daemon.errors import AitbcError
+from aitbc_daemon.errors import AitbcError, Conflict
 from aitbc_daemon.wallet.addresses import (
     InvalidAddress,
     address_from_public_key,
@@ -28,6 +29,10 @@ FAUCET_ACCOUNT = 9  # the last dev account; account 0 proposes blocks and collec
 
 class InvalidRecipient(AitbcError):
     code = "invalid_address"
+
+
+class WouldFail(Conflict):
+    """The transaction would execute as failed on the current state; it was not sent."""
 
 
 def check_recipient(address: str) -> str:
@@ -48,14 +53,32 @@ def transfer(
 
 
 def sign_and_submit(
-    chains: ChainService, chain_id: str, key: SigningKey, tx_type: str, payload: dict[str, Any], *, fee: int = 0
+    chains: ChainService,
+    chain_id: str,
+    key: SigningKey,
+    tx_type: str,
+    payload: dict[str, Any],
+    *,
+    fee: int = 0,
+    dry_run: bool = False,
 ) -> Submission:
-    """Sign any transaction with the sender's next free nonce and submit it; raises its refusal."""
+    """Sign any transaction with the sender's next free nonce and submit it; raises its refusal.
+
+    With `dry_run`, a transaction that would execute as failed on the current
+    state (an unknown pool, a locked position, a vote out of time) is refused
+    with its reason and code before it is sent, so a person's mistake costs no
+    fee and no nonce. It is skipped when the outcome cannot be known here: on a
+    follower, or behind the sender's own pending transactions.
+    """
     hosted = chains.get(chain_id)
     sender = address_from_public_key(bytes(key.verify_key))
     with hosted.lock:
         nonce = chains.next_nonce(chain_id, sender)
         tx = sign_transaction(key, chain_id=chain_id, type=tx_type, nonce=nonce, fee=fee, payload=payload)
+        if dry_run and hosted.upstream is None and nonce == hosted.node.nonce(sender):
+            outcome = hosted.node.simulate(tx, hosted.block_time_now())
+            if outcome.status == TX_FAILED:
+                raise WouldFail(f"{tx_type} refused: {outcome.reason}", code=outcome.code or "would_fail")
         (submission,) = chains.submit(chain_id, [tx.to_dict()])
     if submission.error is not None:
         raise submission.error
@@ -93,7 +116,7 @@ def submit_with_wallet(
     """Sign any transaction with a keystore wallet and submit it (chain modules' wallet routes)."""
     chains.get(chain_id)  # an unknown chain is refused before the (slow) key derivation
     key = keystore.signing_key(wallet, password)
-    return sign_and_submit(chains, chain_id, key, tx_type, payload, fee=fee)
+    return sign_and_submit(chains, chain_id, key, tx_type, payload, fee=fee, dry_run=True)
 
 
 def faucet(chains: ChainService, chain_id: str, to: str, amount: int) -> Submission:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from aitbc_daemon.chain.genesis import DAY
+from aitbc_daemon.client import ApiError
 
 UNIT = 10**6
 
@@ -61,9 +62,9 @@ def test_stake_accrue_claim_and_unstake(staker, daemon):
     assert claimed["status"] == "included"
     paid = balance(cli) - before
     assert paid >= rewards["pending"]
-    again = as_json(cli("staking", "claim", "2", "--from", "alice", "--json"))
-    if again["status"] == "failed":  # same block second: nothing accrued since the first claim
-        assert again["code"] == "nothing_to_claim"
+    again = cli("staking", "claim", "2", "--from", "alice", "--json")
+    if again.exit_code == 1:  # same block second: nothing accrued, so the claim is refused unsent
+        assert again.stdout == "" and "claim_rewards refused" in again.stderr
     assert balance(cli) - before - paid < UNIT  # at most the second or two since the first claim
 
     before = balance(cli)
@@ -92,8 +93,23 @@ def test_early_exit_with_yes_pays_the_penalty(staker, daemon):
 
 def test_errors_are_one_line(staker, daemon):
     cli = staker
+    before = json.loads(cli("wallet", "balance", "alice", "--json").stdout)
     bad_pool = cli("staking", "stake", "1", "--pool", "nope", "--from", "alice", "--json")
-    assert bad_pool.exit_code == 0 and json.loads(bad_pool.stdout)["code"] == "pool_not_found"
+    assert bad_pool.exit_code == 1 and bad_pool.stdout == ""
+    assert bad_pool.stderr == "error: stake refused: no staking pool 'nope'\n"
+    after = json.loads(cli("wallet", "balance", "alice", "--json").stdout)
+    assert (after["balance"], after["nonce"]) == (before["balance"], before["nonce"])  # not even sent
+    with daemon.client() as client:
+        try:
+            client.request(
+                "POST",
+                "/v1/wallets/alice/stake",
+                json={"chain": "ait-devnet", "pool": "nope", "amount": 1, "password": "pw"},
+            )
+        except ApiError as exc:
+            assert (exc.status, exc.code) == (409, "pool_not_found")
+        else:
+            raise AssertionError("a stake in an unknown pool was accepted")
     too_much = cli("staking", "stake", "999999", "--pool", "gpu-flex", "--from", "alice")
     assert (
         too_much.exit_code == 1
