@@ -55,6 +55,7 @@ from aitbc_daemon.chain.txtypes import (
     identifier_field,
     register_tx_type,
     require_fields,
+    run_tx_guards,
     sha256_field,
 )
 
@@ -103,6 +104,7 @@ def apply_transaction(view: StateView, tx: Transaction, ctx: BlockContext) -> Tx
     after_fee.nonces[tx.sender] = expected + 1
     body = StateOverlay(after_fee)
     try:
+        run_tx_guards(body, tx, ctx)
         tx_type.apply(body, tx, ctx)
     except ExecutionFailed as exc:
         return TxOutcome(after_fee, TX_FAILED, str(exc), exc.code)

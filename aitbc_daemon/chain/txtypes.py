@@ -83,6 +83,27 @@ def register_tx_type(
     return tx_type
 
 
+TxGuard = Callable[[StateOverlay, Transaction, BlockContext], None]
+_TX_GUARDS: list[TxGuard] = []
+
+
+def register_tx_guard(guard: TxGuard) -> None:
+    """Run `guard(state, tx, ctx)` before every transaction's own transition.
+
+    A module that must stop other modules' transactions (the DAO's emergency
+    pauses, an agent's emergency stop, agent trading limits) raises an
+    `ExecutionFailed` subclass from its guard: the transaction is then included
+    as failed, exactly as if its own transition had refused it, and nothing but
+    the fee and nonce changes. Guards read state only; they must be deterministic.
+    """
+    _TX_GUARDS.append(guard)
+
+
+def run_tx_guards(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> None:
+    for guard in _TX_GUARDS:
+        guard(state, tx, ctx)
+
+
 EndBlockHook = Callable[[StateOverlay, BlockContext], None]
 _END_BLOCK_HOOKS: list[EndBlockHook] = []
 
