@@ -31,6 +31,7 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "chain": ("aitbc_cli.commands.chain", "Chains this daemon hosts: status, create, devnet controls."),
     "staking": ("aitbc_cli.commands.staking", "Stake AIT in GPU pools, see pending rewards, claim them."),
     "dao": ("aitbc_cli.commands.dao", "Governance: proposals, votes, council, delegation, treasury."),
+    "agent": ("aitbc_cli.commands.agent", "Agent wallets: autonomous DAO voters with an owner and an emergency stop."),
     "explorer": ("aitbc_cli.commands.explorer", "Look up blocks, transactions and accounts."),
     "jobs": ("aitbc_cli.commands.jobs", "Submit paid AI jobs, follow them, fetch results, verify receipts."),
     "miner": ("aitbc_cli.commands.miner", "Run the one-click miner: earn AIT running AI jobs."),

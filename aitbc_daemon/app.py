@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aitbc_daemon import API_VERSION, API_VERSION_HEADER, __version__
+from aitbc_daemon.agents.routes import router as agents_router
+from aitbc_daemon.agents.runner import run_agents
 from aitbc_daemon.chain.producer import background_jobs
 from aitbc_daemon.chain.routes import router as chain_router
 from aitbc_daemon.dao.routes import router as dao_router
@@ -29,8 +31,8 @@ from aitbc_daemon.jobs.routes import router as jobs_router
 from aitbc_daemon.miner.routes import router as miner_router
 from aitbc_daemon.peer import AccessGuard
 from aitbc_daemon.runtime import DaemonRuntime
-from aitbc_daemon.system.models import ErrorResponse
 from aitbc_daemon.staking.routes import router as staking_router
+from aitbc_daemon.system.models import ErrorResponse
 from aitbc_daemon.system.routes import router as system_router
 from aitbc_daemon.wallet.routes import router as wallet_router
 
@@ -61,6 +63,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
         runtime.coordinator.bind(asyncio.get_running_loop())
         runtime.start_task(sweep_jobs(runtime.coordinator), name="jobs.sweep")
         runtime.start_task(runtime.miner.resume(), name="miner.resume")
+        runtime.start_task(run_agents(runtime.agents, runtime.bus), name="agents.runner")
         runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
         yield
         await runtime.miner.shutdown()
@@ -68,6 +71,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
         await runtime.stop_tasks()
         runtime.chains.close()
         runtime.coordinator.store.close()
+        runtime.agents.service.close()
 
     api = FastAPI(
         title="AITBC daemon",
@@ -86,6 +90,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     api.include_router(chain_router)
     api.include_router(staking_router)
     api.include_router(dao_router)
+    api.include_router(agents_router)
     api.include_router(jobs_router)
     api.include_router(miner_router)
     _install_error_handlers(api)

@@ -36,18 +36,60 @@ from aitbc_daemon.system.models import (
 )
 
 if TYPE_CHECKING:
+    from aitbc_daemon.agents.models import (
+        AgentInfo,
+        AgentList,
+        AgentTxResult,
+        ChainAgent,
+        DecisionList,
+        TickResult,
+    )
     from aitbc_daemon.chain.models import (
-        AccountInfo, AdvanceResult, BatchResult, BlockHeaders, BlockInfo, ChainList, ChainStatus,
-        ChainSummary, DevAccounts, EscrowInfo, ExportResult, HistoryPage, MineResult, SearchResult, SubmitResult, TxInfo,
+        AccountInfo,
+        AdvanceResult,
+        BatchResult,
+        BlockHeaders,
+        BlockInfo,
+        ChainList,
+        ChainStatus,
+        ChainSummary,
+        DevAccounts,
+        EscrowInfo,
+        ExportResult,
+        HistoryPage,
+        MineResult,
+        SearchResult,
+        SubmitResult,
+        TxInfo,
+    )
+    from aitbc_daemon.dao.models import (
+        DaoParams,
+        DaoTxResult,
+        PowerInfo,
+        ProposalInfo,
+        ProposalList,
     )
     from aitbc_daemon.jobs.models import (
-        ExecutorList, JobList, JobLogs, JobOut, MinerList, MinerOut, Receipt, UploadResult, VerifyResult,
+        ExecutorList,
+        JobList,
+        JobLogs,
+        JobOut,
+        MinerList,
+        MinerOut,
+        Receipt,
+        UploadResult,
+        VerifyResult,
     )
     from aitbc_daemon.miner.models import MinerStatus, MinerToken
-    from aitbc_daemon.dao.models import DaoParams, DaoTxResult, PowerInfo, ProposalInfo, ProposalList
-    from aitbc_daemon.staking.models import PoolList, PositionList, StakingTxResult
+    from aitbc_daemon.staking.models import PoolList, PositionList, StakingReport, StakingTxResult
     from aitbc_daemon.wallet.models import (
-        CreatedWallet, ExportedWallet, LockResult, TransferResult, WalletBalance, WalletList, WalletOut,
+        CreatedWallet,
+        ExportedWallet,
+        LockResult,
+        TransferResult,
+        WalletBalance,
+        WalletList,
+        WalletOut,
     )
 
 # Domain models load on first use: `aitbc daemon status` should not pay for every
@@ -58,6 +100,7 @@ jobs_models = lazy_module("aitbc_daemon.jobs.models")
 miner_models = lazy_module("aitbc_daemon.miner.models")
 staking_models = lazy_module("aitbc_daemon.staking.models")
 dao_models = lazy_module("aitbc_daemon.dao.models")
+agents_models = lazy_module("aitbc_daemon.agents.models")
 
 BASE_URL = "http://aitbc"
 SUBSCRIBED_EVENT = "subscribed"
@@ -322,6 +365,12 @@ class Client(_Protocol):
         path = _chain_path(chain, "staking/positions")
         return self._decode(staking_models.PositionList, self.request("GET", path, params={"owner": owner}))
 
+    def staking_report(self, chain: str) -> StakingReport:
+        return self._call(staking_models.StakingReport, "GET", _chain_path(chain, "staking/report"))
+
+    def run_staking_report(self, chain: str) -> StakingReport:
+        return self._call(staking_models.StakingReport, "POST", _chain_path(chain, "staking/report"))
+
     def stake(
         self, wallet: str, *, chain: str, pool: str, amount: int, fee: int = 0, password: str | None = None
     ) -> StakingTxResult:
@@ -365,6 +414,42 @@ class Client(_Protocol):
     ) -> DaoTxResult:
         body = {"chain": chain, "type": tx_type, "payload": payload, "fee": fee, "password": password}
         return self._call(dao_models.DaoTxResult, "POST", _wallet_path(wallet, "dao"), body)
+
+    # -- agents ----------------------------------------------------------------
+
+    def agents(self) -> AgentList:
+        return self._call(agents_models.AgentList, "GET", "/v1/agents")
+
+    def agent(self, name: str) -> AgentInfo:
+        return self._call(agents_models.AgentInfo, "GET", _agent_path(name))
+
+    def agent_create(
+        self, name: str, *, role: str, owner: str, strategy: str, chain: str, confidence: float = 0.6
+    ) -> AgentTxResult:
+        body = {
+            "name": name, "role": role, "owner": owner, "strategy": strategy, "chain": chain,
+            "confidence": confidence,
+        }
+        return self._call(agents_models.AgentTxResult, "POST", "/v1/agents", body)
+
+    def agent_control(
+        self, name: str, action: str, *, address: str | None = None, password: str | None = None
+    ) -> AgentTxResult:
+        """authorize / revoke (with `address`), stop / start: signed by the agent's owner wallet."""
+        body: dict[str, Any] = {"password": password}
+        if address is not None:
+            body["address"] = address
+        return self._call(agents_models.AgentTxResult, "POST", _agent_path(name, action), body)
+
+    def agent_log(self, name: str, limit: int = 50) -> DecisionList:
+        path = _agent_path(name, "log")
+        return self._decode(agents_models.DecisionList, self.request("GET", path, params={"limit": limit}))
+
+    def agents_tick(self) -> TickResult:
+        return self._call(agents_models.TickResult, "POST", "/v1/agents/tick")
+
+    def chain_agent(self, chain: str, address: str) -> ChainAgent:
+        return self._call(agents_models.ChainAgent, "GET", _chain_path(chain, f"agents/{quote(address, safe='')}"))
 
     # -- jobs ------------------------------------------------------------------
 
@@ -546,6 +631,11 @@ def _chain_path(chain: str, rest: str) -> str:
 
 def _job_path(job_id: str, action: str = "") -> str:
     path = "/v1/jobs/" + quote(job_id, safe="")
+    return f"{path}/{action}" if action else path
+
+
+def _agent_path(name: str, action: str = "") -> str:
+    path = "/v1/agents/" + quote(name, safe="")
     return f"{path}/{action}" if action else path
 
 

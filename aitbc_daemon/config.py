@@ -113,6 +113,20 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ),
     ConfigKey("max_job_attempts", int, 3, "Leases a job gets before it fails and the client is refunded."),
     ConfigKey("max_input_mib", int, 64, "Largest job input or output file, in MiB."),
+    ConfigKey(
+        "staking_report_seconds",
+        float,
+        3600.0,
+        "Seconds between the coordinator's staking reports, and the window over which a miner's "
+        "utilization is measured (see docs/staking.md).",
+    ),
+    ConfigKey(
+        "miner_min_stake",
+        int,
+        0,
+        "Units a miner's payout address must have staked (on the `chain` in force) before this "
+        "coordinator registers it or leases it jobs. 0: no collateral needed.",
+    ),
 )
 KEYS_BY_NAME: dict[str, ConfigKey] = {key.name: key for key in CONFIG_KEYS}
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -254,6 +268,11 @@ def _validate(key: ConfigKey, value: Any, where: str) -> Any:
         raise ConfigError(f"{where}: max_job_attempts must be between 1 and 100, got {value}")
     elif key.name == "max_input_mib" and not 1 <= value <= 16384:
         raise ConfigError(f"{where}: max_input_mib must be between 1 and 16384, got {value}")
+    elif key.name == "staking_report_seconds" and not 1 <= value <= 7 * 24 * 3600:
+        raise ConfigError(f"{where}: staking_report_seconds must be between 1 and 604800, got {value}")
+    elif key.name == "miner_min_stake":
+        if value < 0:
+            raise ConfigError(f"{where}: miner_min_stake must be 0 (off) or a number of units, got {value}")
     elif key.name == "kdf_opslimit" and not 1 <= value <= 64:
         raise ConfigError(f"{where}: kdf_opslimit must be between 1 and 64, got {value}")
     elif key.name == "kdf_memlimit_kib" and not 8 <= value <= 4 * 1024 * 1024:

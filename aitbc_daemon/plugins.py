@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-DAEMON_GROUPS = ("aitbc.executors", "aitbc.strategies", "aitbc.detectors")
+DAEMON_GROUPS = ("aitbc.executors", "aitbc.strategies", "aitbc.detectors", "aitbc.agent_strategies")
 COMMANDS_GROUP = "aitbc.commands"
 ALL_GROUPS = (*DAEMON_GROUPS, COMMANDS_GROUP)
 

@@ -12,11 +12,14 @@ from typing import Any
 
 from fastapi import Request
 
+from aitbc_daemon.agents.runner import AgentRunner
+from aitbc_daemon.agents.service import AgentService
 from aitbc_daemon.chain.service import ChainService
 from aitbc_daemon.config import Settings
 from aitbc_daemon.events import EventBus
 from aitbc_daemon.jobs.blobs import BlobStore
 from aitbc_daemon.jobs.service import Coordinator, CoordinatorSettings
+from aitbc_daemon.jobs.staking_reporter import StakingReporter
 from aitbc_daemon.jobs.store import JobStore
 from aitbc_daemon.miner.executors.base import Executor
 from aitbc_daemon.miner.service import MinerService
@@ -36,6 +39,7 @@ class DaemonRuntime:
     bus: EventBus
     coordinator: Coordinator
     miner: MinerService
+    agents: AgentRunner
     plugins: list[LoadedPlugin] = field(default_factory=list)
     miner_token: str = ""  # TCP bearer token limited to the miners' endpoints (set when TCP listens)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -80,22 +84,42 @@ def build_runtime(settings: Settings) -> DaemonRuntime:
     chains = ChainService(data / "chains", bus, block_time=settings.block_time)
     chains.open_all()
     max_bytes = settings.max_input_mib * 1024 * 1024
+    store = JobStore(data / "jobs.db")
+    coordinator_key = load_or_create_key(data / "coordinator_key.json")
     coordinator = Coordinator(
-        JobStore(data / "jobs.db"),
+        store,
         BlobStore(data / "blobs", max_bytes=max_bytes),
         chains,
         keystore,
         bus,
-        load_or_create_key(data / "coordinator_key.json"),
+        coordinator_key,
         executors={
             p.record.name: p.obj for p in plugins
             if p.record.group == "aitbc.executors" and p.record.loaded and isinstance(p.obj, Executor)
         },
-        settings=CoordinatorSettings(settings.lease_seconds, settings.max_job_attempts, max_bytes),
+        settings=CoordinatorSettings(
+            settings.lease_seconds,
+            settings.max_job_attempts,
+            max_bytes,
+            min_stake=settings.miner_min_stake,
+            stake_chain=settings.chain,
+        ),
+    )
+    coordinator.staking_reporter = StakingReporter(
+        store,
+        chains,
+        coordinator_key,
+        interval=settings.staking_report_seconds,
+        state_path=data / "staking_reports.json",
+        clock=coordinator.clock,
     )
     miner = MinerService(data / "miner", settings.socket_path, bus)
+    strategies = {
+        p.record.name: p.obj for p in plugins if p.record.group == "aitbc.agent_strategies" and p.record.loaded
+    }
+    agents = AgentRunner(AgentService(data, keystore, chains, strategies))
     return DaemonRuntime(settings, keystore=keystore, chains=chains, bus=bus, coordinator=coordinator,
-                         miner=miner, plugins=plugins)
+                         miner=miner, agents=agents, plugins=plugins)
 
 
 def get_runtime(request: Request) -> DaemonRuntime:

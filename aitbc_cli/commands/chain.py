@@ -44,11 +44,28 @@ def status() -> None:
                     ("throughput", f"{info.tx_per_second:.2f} tx/s over the last minute"),
                     ("app hash", info.app_hash),
                     ("supply", shown(info.total_supply)),
+                    *_governance_rows(info),
                 ]
             )
         )
 
     emit(info, render)
+
+
+def _governance_rows(info: Any) -> list[tuple[str, Any]]:
+    """Fees, block reward, and with a DAO its scheduled upgrades and pauses; a halt first of all."""
+    rows: list[tuple[str, Any]] = []
+    if info.halted:
+        rows.append(("HALTED", info.halted))
+    if info.min_fee or info.block_reward:
+        rows.append(("min fee", shown(info.min_fee)))
+        rows.append(("block reward", f"{shown(info.block_reward)} (from the DAO treasury)"))
+    if info.upgrades is not None:
+        upgrades = ", ".join(f"{name} at height {height}" for name, height in sorted(info.upgrades.items()))
+        rows.append(("upgrades", upgrades or "none scheduled"))
+    if info.paused is not None:
+        rows.append(("paused", ", ".join(info.paused) or "nothing"))
+    return rows
 
 
 @app.command("list")

@@ -77,12 +77,20 @@ def propose(
         str | None,
         typer.Option(
             "--param",
-            help="parameter-change: e.g. dao.quorum_bps, staking.gpu-flex.reward_rate (see 'dao params').",
+            help="parameter-change: e.g. dao.quorum_bps, chain.min_fee, staking.gpu-30d.lock_seconds "
+            "(see 'dao params').",
         ),
     ] = None,
     value: Annotated[
         int | None,
-        typer.Option("--value", help="parameter-change: the new integer value (units for rates)."),
+        typer.Option(
+            "--value",
+            help="parameter-change: the new integer value (units for rates; dao.council: the threshold).",
+        ),
+    ] = None,
+    members: Annotated[
+        str | None,
+        typer.Option("--members", help="parameter-change of dao.council: the new members, comma-separated."),
     ] = None,
     grantee: Annotated[str | None, typer.Option("--grantee", help="dao-grant: who receives it.")] = None,
     vesting_days: Annotated[
@@ -121,6 +129,9 @@ def propose(
             "amount": units_from_text(_need(amount, "--amount", kind)),
             "vesting_seconds": max(1, int(_need(vesting_days, "--vesting-days", kind) * 86400)),
         }
+    elif kind == "parameter-change" and param == "dao.council":
+        council = [m.strip() for m in _need(members, "--members", "dao.council").split(",") if m.strip()]
+        action = {"param": param, "value": {"members": council, "threshold": _need(value, "--value", kind)}}
     elif kind == "parameter-change":
         action = {"param": _need(param, "--param", kind), "value": _need(value, "--value", kind)}
     elif kind == "emergency":
@@ -211,9 +222,10 @@ def show(
             )
         if info.voter:
             v = info.voter
+            bonus = f" + agent bonus {shown(v.bonus)}" if v.bonus else ""
             console.print(
-                f"  {v.address}: weight {shown(v.weight)} = min(snapshot power {shown(v.snapshot_power)}, "
-                f"24h average {shown(v.twas)}, cap {shown(v.cap)}) - limited by {v.limited_by}"
+                f"  {v.address}: weight {shown(v.weight)} = min(min(snapshot power {shown(v.snapshot_power)}, "
+                f"24h average {shown(v.twas)}){bonus}, cap {shown(v.cap)}) - limited by {v.limited_by}"
             )
             if v.voted:
                 console.print(f"  voted {v.voted} with {shown(v.voted_weight or 0)}")
@@ -314,8 +326,8 @@ def power(
         info = client.dao_power(_chain(), address, at)
     emit(
         info,
-        f"{info.address} at block {info.height}: power {shown(info.power)} "
-        f"(24h average {shown(info.twas_24h)}); delegates to "
+        f"{info.address} at block {info.height} ({_utc(info.timestamp)}): power {shown(info.power)} "
+        f"(24h average before then {shown(info.twas_24h)}); delegates to "
         f"{'itself' if info.delegate == info.address else info.delegate}; "
         f"{len(info.delegators)} delegator(s)",
     )
@@ -323,12 +335,14 @@ def power(
 
 @app.command()
 def params() -> None:
-    """Governable settings, council, treasury, paused modules, scheduled upgrades."""
+    """Governable settings (dao.* and chain.*), council, treasury, paused modules, scheduled upgrades."""
     with state().client() as client:
         found = client.dao_params(_chain())
 
     def render(console: Any) -> None:
-        console.print(table(["setting", "value"], sorted(found.settings.items())))
+        rows = [(f"dao.{name}", value) for name, value in sorted(found.settings.items())]
+        rows += [(f"chain.{name}", value) for name, value in sorted((found.chain_params or {}).items())]
+        console.print(table(["parameter", "value"], rows))
         console.print(
             f"treasury {shown(found.treasury)}; bonds held {shown(found.bonds)}; "
             f"grants unclaimed {shown(found.grants_held)}"

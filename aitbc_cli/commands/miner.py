@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from aitbc_cli.amounts_input import shown
-from aitbc_cli.output import CliError, emit, key_value_table, state, table
+from aitbc_cli.output import CliError, emit, key_value_table, state, table, to_jsonable
 from aitbc_cli.secrets_input import PasswordFile, read_password
 
 if TYPE_CHECKING:
@@ -75,23 +75,38 @@ def start(
     password_file: PasswordFile = None,
 ) -> None:
     """Pick or create a payout wallet, detect and benchmark devices, register, and take jobs."""
+    from aitbc_daemon.client import ApiError
+
     if coordinator and not token:
         raise CliError("--coordinator needs --token (the remote daemon's TCP token)")
     with state().client(timeout=300) as client:
         address, mnemonic = payout_wallet(client, wallet, password_file)
-        status = client.start_miner(
-            {
-                "payout": address,
-                "payout_wallet": wallet,
-                "name": name,
-                "devices": devices,
-                "max_concurrent": max_concurrent,
-                "price": price,
-                "coordinator": coordinator,
-                "token": token,
-                "job_timeout": job_timeout,
-            }
-        )
+        try:
+            status = client.start_miner(
+                {
+                    "payout": address,
+                    "payout_wallet": wallet,
+                    "name": name,
+                    "devices": devices,
+                    "max_concurrent": max_concurrent,
+                    "price": price,
+                    "coordinator": coordinator,
+                    "token": token,
+                    "job_timeout": job_timeout,
+                }
+            )
+        except ApiError as exc:
+            if mnemonic:  # the recovery phrase is shown only once: a refusal must not swallow it
+                created = {"payout_wallet": wallet, "address": address, "created_wallet": True}
+                emit(
+                    {**created, "mnemonic": mnemonic},
+                    f"created payout wallet {wallet} {address}\n"
+                    f"Recovery phrase (shown only now):\n  {mnemonic}",
+                )
+            if exc.code != "stake_required":
+                raise
+            # One line that says what to do, with the wallet's name in place of the placeholder.
+            raise CliError(exc.message.replace("PAYOUT_WALLET", wallet)) from None
 
     def render(console: Any) -> None:
         if mnemonic:
@@ -122,10 +137,52 @@ def stop(
 
 @app.command()
 def status() -> None:
-    """Devices, utilization, current jobs, jobs done, earnings and reputation."""
+    """Devices, utilization, current jobs, jobs done, earnings, reputation and staking multiplier."""
     with state().client() as client:
         current = client.miner_status()
-    emit(current, lambda console: _render_status(console, current))
+        staking = _staking(client, current.payout) if current.payout else None
+
+    def render(console: Any) -> None:
+        _render_status(console, current)
+        if current.running and staking is not None:
+            console.print(f"staking: {_staking_line(staking)}")
+
+    emit({**to_jsonable(current), "staking": staking}, render)
+
+
+def _staking(client: Client, payout: str) -> dict[str, Any] | None:
+    """The payout's stake on the chain in force, its multiplier, and the coordinator's last report of it.
+    None when that chain has no staking (or is not hosted here)."""
+    from aitbc_daemon.client import ApiError
+
+    chain = state().settings.chain
+    try:
+        positions = client.staking_positions(chain, payout).positions
+        report = client.staking_report(chain)
+    except ApiError:
+        return None
+    entry = next((m for m in report.miners if m.address == payout), None)
+    return {
+        "chain": chain,
+        "staked": sum(p.amount for p in positions),
+        "multiplier_bps": positions[0].multiplier_bps if positions else None,
+        "reputation": entry.reputation if entry else None,
+        "utilization": entry.utilization if entry else None,
+        "reported_at": report.at if entry else None,
+        "report_tx": entry.tx if entry else None,
+    }
+
+
+def _staking_line(staking: dict[str, Any]) -> str:
+    if not staking["staked"]:
+        return f"nothing staked on {staking['chain']} (aitbc staking stake AMOUNT --pool POOL --from WALLET)"
+    line = f"{shown(staking['staked'])} staked, multiplier {staking['multiplier_bps'] / 100:g}%"
+    if staking["reputation"] is not None:
+        line += (
+            f" = reputation {staking['reputation']:.2f}"
+            f" x (0.5 + 0.5 x utilization {staking['utilization']:.2f})"
+        )
+    return line
 
 
 def _render_status(console: Any, status: MinerStatus) -> None:

@@ -156,29 +156,96 @@ def positions(wallet: WalletOption) -> None:
     emit(listing, render)
 
 
+def _why(entry: Any, multiplier_bps: int) -> str:
+    """Why a position earns at its multiplier, in words."""
+    if entry is None:
+        if multiplier_bps == 10_000:
+            return "default (no coordinator report for this address)"
+        return "set by a coordinator's report (not this daemon's last one)"
+    return (
+        f"reputation {entry.reputation:.2f} x (0.5 + 0.5 x utilization {entry.utilization:.2f}) "
+        f"[{entry.completed} done, {entry.failed} failed, {entry.lost} lost]"
+    )
+
+
 @app.command()
 def rewards(wallet: WalletOption) -> None:
-    """A wallet's pending rewards, per pool and in total (at the head's time)."""
-    listing = _positions(wallet)
+    """A wallet's pending rewards, per position with its multiplier and why, and in total."""
+    with state().client() as client:
+        address = client.wallet(wallet).address
+        listing = client.staking_positions(_chain(), address)
+        report = client.staking_report(_chain())
+    entry = next((m for m in report.miners if m.address == address), None)
     per_pool: dict[str, int] = {}
     for p in listing.positions:
         per_pool[p.pool] = per_pool.get(p.pool, 0) + p.pending
+    why = {
+        "reputation": entry.reputation if entry else None,
+        "utilization": entry.utilization if entry else None,
+        "reason": _why(entry, listing.positions[0].multiplier_bps if listing.positions else 10_000),
+        "reported_at": report.at if entry else None,
+    }
     data = {
         "chain": listing.chain,
         "owner": listing.owner,
         "time": listing.time,
         "pools": per_pool,
+        "positions": [
+            {"id": p.id, "pool": p.pool, "pending": p.pending, "multiplier_bps": p.multiplier_bps, **why}
+            for p in listing.positions
+        ],
         "pending": listing.pending,
     }
 
     def render(console: Any) -> None:
-        for pool_id, units in sorted(per_pool.items()):
-            console.print(f"{pool_id}: {shown(units)}")
+        if listing.positions:
+            rows = [
+                (p.id, p.pool, shown(p.pending), f"{p.multiplier_bps / 100:g}%") for p in listing.positions
+            ]
+            console.print(table(["position", "pool", "pending", "multiplier"], rows))
+            console.print(f"multiplier: {why['reason']}")
         console.print(
             f"pending rewards of {wallet}: [bold]{shown(listing.pending)}[/] (as of {_utc(listing.time)})"
         )
 
     emit(data, render)
+
+
+@app.command()
+def report(
+    now: Annotated[
+        bool, typer.Option("--now", help="Run a report round now instead of showing the last one.")
+    ] = False,
+) -> None:
+    """The coordinator's staking report: each staked miner's multiplier, why, and its transaction."""
+    with state().client() as client:
+        found = client.run_staking_report(_chain()) if now else client.staking_report(_chain())
+
+    def render(console: Any) -> None:
+        listed = "" if found.reporter_listed else " (not in this chain's staking.reporters: docs/staking.md)"
+        console.print(f"reporter {found.reporter}{listed}, window {found.window_seconds:g}s")
+        if found.at is None:
+            console.print(f"no report yet on {found.chain}; next at {_utc(int(found.next_at))}")
+            return
+        console.print(f"last report at {_utc(int(found.at))}; next at {_utc(int(found.next_at))}")
+        if found.skipped:
+            console.print(f"skipped: {found.skipped}")
+            return
+        rows = [
+            (
+                m.address,
+                f"{m.previous_bps / 100:g}% -> {m.multiplier_bps / 100:g}%",
+                f"{m.reputation:.2f}",
+                f"{m.utilization:.2f}",
+                m.status,
+                m.tx or "-",
+            )
+            for m in found.miners
+        ]
+        headers = ["miner payout", "multiplier", "reputation", "utilization", "status", "tx"]
+        console.print(table(headers, rows))
+
+    emit(found, render)
 
 
 @app.command()

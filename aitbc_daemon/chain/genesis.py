@@ -23,6 +23,8 @@ from aitbc_daemon.atomic_files import write_atomically
 from aitbc_daemon.chain.amounts import MAX_AMOUNT, UNIT, check_amount
 from aitbc_daemon.chain.encoding import canonical_json, parse_json_strict, sha256_hex
 from aitbc_daemon.chain.errors import ChainError, InvalidGenesis
+from aitbc_daemon.chain.params import ChainParams, params_from_dict
+from aitbc_daemon.chain.params import write_initial_state as write_params_state
 from aitbc_daemon.chain.state import CHAIN_MODULE, ISSUED_KEY, ChainState, state_from_allocations
 from aitbc_daemon.chain.tx import validate_chain_id
 from aitbc_daemon.dao.params import DaoConfig, dao_from_dict
@@ -43,7 +45,7 @@ DEVNET_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z, fixed so the devnet ge
 DEVNET_BLOCK_TIME = 2
 MAX_BLOCK_TIME = 3600
 GENESIS_FIELDS = ("chain_id", "timestamp", "authorities", "allocations", "block_time", "is_devnet")
-OPTIONAL_GENESIS_FIELDS = ("staking", "dao")  # left out of the dict (and so the hash) when absent
+OPTIONAL_GENESIS_FIELDS = ("staking", "dao", "params")  # left out of the dict (and so the hash) when absent
 DEVNET_TREASURY = 1_000_000 * UNIT  # issued at genesis into the DAO treasury
 DEVNET_COUNCIL = (1, 2, 3)  # dev accounts on the DAO council ...
 DEVNET_COUNCIL_THRESHOLD = 2  # ... 2 of 3 of them decide
@@ -70,6 +72,7 @@ class Genesis:
     is_devnet: bool
     staking: StakingConfig | None = None  # pools and their budgets (see aitbc_daemon.staking)
     dao: DaoConfig | None = None  # treasury, council, settings (see aitbc_daemon.dao)
+    params: ChainParams | None = None  # min_fee, block_reward (see aitbc_daemon.chain.params)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -84,6 +87,8 @@ class Genesis:
             data["staking"] = self.staking.to_dict()
         if self.dao is not None:
             data["dao"] = self.dao.to_dict()
+        if self.params is not None:
+            data["params"] = self.params.to_dict()
         return data
 
     @property
@@ -113,6 +118,8 @@ class Genesis:
             write_initial_state(state, self.staking, self.timestamp)
         if self.dao is not None:
             write_dao_state(state, self.dao, self.timestamp)
+        if self.params is not None:
+            write_params_state(state, self.params)
         state.kv[(CHAIN_MODULE, ISSUED_KEY)] = self.total_supply
         return state
 
@@ -153,7 +160,8 @@ def genesis_from_dict(data: object) -> Genesis:
         > MAX_AMOUNT
     ):
         raise InvalidGenesis(f"allocations, staking budgets and the dao treasury total more than {MAX_AMOUNT}")
-    return Genesis(chain_id, timestamp, authorities, allocations, block_time, is_devnet, staking, dao)
+    params = params_from_dict(data["params"]) if "params" in data else None
+    return Genesis(chain_id, timestamp, authorities, allocations, block_time, is_devnet, staking, dao, params)
 
 
 def _authorities(value: object) -> tuple[Authority, ...]:

@@ -12,6 +12,10 @@ transactions always leave in nonce order (a later nonce cannot run first).
 `reap` does this with a heap holding each sender's next executable
 transaction, as geth's price-and-nonce ordering does.
 
+Fees: a transaction must pay at least this node's own `min_fee` (a local
+policy) and the chain's `min_fee` (a consensus parameter the DAO governs, read
+from the state passed in); after a raise, `recheck` drops what pays less.
+
 Bounds: a transaction may be at most `max_nonce_gap` ahead of its sender's
 next nonce (so nobody parks thousands of unexecutable txs), the same
 sender+nonce is replaced only by a strictly higher fee, and when the pool is
@@ -30,6 +34,7 @@ import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from aitbc_daemon.chain import modules  # noqa: F401 - registers every chain module's tx types
 from aitbc_daemon.chain.errors import (
     AlreadyKnown,
     FeeTooLow,
@@ -39,8 +44,8 @@ from aitbc_daemon.chain.errors import (
     NonceTooLow,
     ReplacementFeeTooLow,
 )
+from aitbc_daemon.chain.params import required_fee
 from aitbc_daemon.chain.state import StateView
-from aitbc_daemon.chain import modules  # noqa: F401 - registers every chain module's tx types
 from aitbc_daemon.chain.tx import Transaction, verify_transaction
 from aitbc_daemon.chain.txtypes import validate_tx_payload
 
@@ -128,6 +133,11 @@ class Mempool:
         tx_type = validate_tx_payload(tx)
         if tx.fee < self.min_fee:
             raise FeeTooLow(f"fee {tx.fee} is below this node's minimum {self.min_fee}")
+        floor = required_fee(state, tx)
+        if tx.fee < floor:
+            raise FeeTooLow(
+                f"fee {tx.fee} is below the chain's minimum fee {floor} units (chain.min_fee, set by the DAO)"
+            )
         next_nonce = state.nonce(tx.sender)
         if tx.nonce < next_nonce:
             raise NonceTooLow(
@@ -199,7 +209,8 @@ class Mempool:
         """After a commit: drop what the new state makes invalid; returns the dropped hashes.
 
         Stale nonces go; then, walking each sender's nonces in order, the first
-        transaction its balance can no longer cover and every later one go too.
+        transaction its balance can no longer cover, or whose fee is below the
+        chain's (possibly just raised) minimum, and every later one go too.
         """
         dropped: list[str] = []
         for sender in list(self._by_sender):
@@ -210,7 +221,12 @@ class Mempool:
             by_nonce = self._by_sender[sender]
             for nonce in sorted(by_nonce):
                 pending = by_nonce[nonce]
-                if nonce >= next_nonce and not unaffordable and spent + pending.cost <= balance:
+                if (
+                    nonce >= next_nonce
+                    and not unaffordable
+                    and pending.tx.fee >= required_fee(state, pending.tx)
+                    and spent + pending.cost <= balance
+                ):
                     spent += pending.cost
                     continue
                 unaffordable = unaffordable or nonce >= next_nonce

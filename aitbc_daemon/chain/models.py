@@ -46,6 +46,12 @@ class ChainStatus(ApiModel):
     following: str | None = None
     upstream_height: int | None = None
     follow_error: str | None = None
+    # With a DAO: scheduled protocol upgrades (name -> height) and modules paused by the DAO.
+    upgrades: dict[str, int] | None = None
+    paused: list[str] | None = None
+    halted: str | None = None  # why this node produces and accepts no next block, if it does not
+    min_fee: int = 0  # the chain's consensus minimum fee (chain.min_fee)
+    block_reward: int = 0  # paid to each block's proposer from the DAO treasury (chain.block_reward)
 
 
 @dataclass

@@ -57,6 +57,7 @@ from aitbc_daemon.chain.errors import (
 )
 from aitbc_daemon.chain.genesis import Genesis
 from aitbc_daemon.chain.mempool import DEFAULT_MAX_NONCE_GAP, DEFAULT_MAX_TXS, Admission, Mempool
+from aitbc_daemon.chain.params import chain_params
 from aitbc_daemon.chain.state import ChainState, Escrow, StateOverlay
 from aitbc_daemon.chain.state_hash import HashUpdate, StateHasher
 from aitbc_daemon.chain.store import ChainStore
@@ -70,7 +71,9 @@ from aitbc_daemon.chain.transitions import (
 from aitbc_daemon.chain.tx import Transaction, verify_transaction
 from aitbc_daemon.chain.txtypes import BlockContext, run_end_block_hooks, validate_tx_payload
 from aitbc_daemon.dao.errors import UpgradeRequired
-from aitbc_daemon.dao.params import halt_reason
+from aitbc_daemon.dao.params import MODULE as DAO_MODULE
+from aitbc_daemon.dao.params import UPGRADES_KEY, halt_reason, paused_modules
+from aitbc_daemon.dao.params import enabled as dao_enabled
 from aitbc_daemon.wallet.addresses import InvalidAddress, address_from_public_key, decode_address
 
 STATUS_PENDING = "pending"
@@ -207,6 +210,24 @@ class ChainNode:
     @property
     def app_hash(self) -> str:
         return self._hasher.root
+
+    def halt_reason(self) -> str | None:
+        """Why this node will produce and accept no next block (a DAO-scheduled upgrade it lacks)."""
+        return halt_reason(self._state, self.height + 1)
+
+    def governance(self) -> dict[str, Any]:
+        """What status shows of governance: consensus parameters, and with a DAO its scheduled
+        upgrades and paused modules; `halted` says why no next block can be made, if so."""
+        params = chain_params(self._state)
+        answer: dict[str, Any] = {
+            "min_fee": params["min_fee"],
+            "block_reward": params["block_reward"],
+            "halted": self.halt_reason(),
+        }
+        if dao_enabled(self._state):
+            answer["upgrades"] = dict(self._state.kv_get(DAO_MODULE, UPGRADES_KEY) or {})
+            answer["paused"] = paused_modules(self._state)
+        return answer
 
     def authority_addresses(self) -> tuple[str, ...]:
         """Authorities whose keys this node holds (those it can propose for)."""

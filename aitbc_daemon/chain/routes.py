@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Query
 from nacl.signing import SigningKey
 
 from aitbc_daemon.chain.block import Block
-from aitbc_daemon.chain.producer import background_job
 from aitbc_daemon.chain.genesis import devnet_signing_keys, genesis_from_dict
 from aitbc_daemon.chain.models import (
     AccountInfo,
@@ -40,12 +39,13 @@ from aitbc_daemon.chain.models import (
     SyncAnswer,
     TxInfo,
 )
+from aitbc_daemon.chain.producer import background_job
 from aitbc_daemon.chain.service import ChainService, HostedChain, Submission
 from aitbc_daemon.errors import AitbcError, NotFound
 from aitbc_daemon.runtime import DaemonRuntime, get_runtime
 from aitbc_daemon.wallet import service as wallet_service
-from aitbc_daemon.wallet.keystore import parse_private_key
 from aitbc_daemon.wallet.addresses import address_from_public_key
+from aitbc_daemon.wallet.keystore import parse_private_key
 from aitbc_daemon.wallet.models import TransferResult
 
 router = APIRouter(prefix="/v1/chains", tags=["chain"])
@@ -161,6 +161,7 @@ def chain_status(chain: str, chains: Chains) -> ChainStatus:
     with hosted.lock:
         node = hosted.node
         interval = chains.interval(hosted)
+        governance = node.governance()
         return ChainStatus(
             chain_id=node.chain_id,
             height=node.height,
@@ -177,6 +178,7 @@ def chain_status(chain: str, chains: Chains) -> ChainStatus:
             following=hosted.upstream.url if hosted.upstream else None,
             upstream_height=hosted.upstream_height,
             follow_error=hosted.follow_error,
+            **governance,
         )
 
 

@@ -3,9 +3,11 @@
 `apply_transaction(view, tx, ctx)` runs one transaction in two steps, as the
 Cosmos SDK's ante handler and message execution do:
 
-1. Admission (the "ante" step): the nonce must be the sender's next nonce and
-   the balance must cover the fee. If not, the transaction could never have
-   been included: it raises `TxRejected` and a block holding it is invalid.
+1. Admission (the "ante" step): the fee must reach the chain's `min_fee` (a
+   consensus parameter, see `params`), the nonce must be the sender's next
+   nonce and the balance must cover the fee. If not, the transaction could
+   never have been included: it raises `TxRejected` and a block holding it is
+   invalid.
 2. Execution: the fee moves to the block proposer and the nonce advances; then
    the type's transition runs in its own overlay. If it raises
    `ExecutionFailed` (overdraft, escrow closed, not the arbiter...), its writes
@@ -33,11 +35,13 @@ from aitbc_daemon.chain.errors import (
     EscrowExists,
     EscrowNotFound,
     ExecutionFailed,
+    FeeTooLow,
     InsufficientFunds,
     NonceTooHigh,
     NonceTooLow,
     NotArbiter,
 )
+from aitbc_daemon.chain.params import required_fee
 from aitbc_daemon.chain.state import (
     ESCROW_LOCKED,
     ESCROW_REFUNDED,
@@ -91,6 +95,9 @@ def apply_transaction(view: StateView, tx: Transaction, ctx: BlockContext) -> Tx
     `validate_tx_payload`): those are stateless and cached by the mempool.
     """
     tx_type = get_tx_type(tx.type)
+    floor = required_fee(view, tx)
+    if tx.fee < floor:
+        raise FeeTooLow(f"fee {tx.fee} is below the chain's minimum fee {floor} (chain.min_fee)")
     after_fee = StateOverlay(view)
     expected = view.nonce(tx.sender)
     if tx.nonce != expected:
@@ -219,14 +226,27 @@ ESCROW_LOCK = register_tx_type(
     spends=_spends_amount,
     touches=_touches_arbiter,
 )
+
+
+def _arbiter_settling(view: StateView, tx: Transaction) -> bool:
+    """A settlement by the arbiter of a still-locked escrow pays no minimum fee: the coordinator's
+    key earns nothing, and each escrow settles once (a second try is rejected, not waived)."""
+    escrow = view.escrow(tx.payload["escrow_id"])
+    return escrow is not None and escrow.status == ESCROW_LOCKED and escrow.arbiter == tx.sender
+
+
 ESCROW_RELEASE = register_tx_type(
     "escrow_release",
     validate_payload=_validate_escrow_release,
     apply=_apply_escrow_release,
     touches=_touches_recipient,
+    fee_waived=_arbiter_settling,
 )
 # A refund names only the escrow id: the payer it pays back is in state, not in the payload,
 # so it is not indexed under the payer (touches sees payloads only, to stay pure and cheap).
 ESCROW_REFUND = register_tx_type(
-    "escrow_refund", validate_payload=_validate_escrow_refund, apply=_apply_escrow_refund
+    "escrow_refund",
+    validate_payload=_validate_escrow_refund,
+    apply=_apply_escrow_refund,
+    fee_waived=_arbiter_settling,
 )

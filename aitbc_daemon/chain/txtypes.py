@@ -45,6 +45,7 @@ PayloadValidator = Callable[[Mapping[str, Any]], None]
 Transition = Callable[[StateOverlay, Transaction, BlockContext], None]
 Spends = Callable[[Mapping[str, Any]], int]
 Touches = Callable[[Mapping[str, Any]], Iterable[str]]
+FeeWaiver = Callable[[Any, Transaction], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class TxType:
     apply: Transition
     spends: Spends
     touches: Touches
+    fee_waived: FeeWaiver
 
 
 def _spends_nothing(payload: Mapping[str, Any]) -> int:
@@ -62,6 +64,10 @@ def _spends_nothing(payload: Mapping[str, Any]) -> int:
 
 def _touches_nobody(payload: Mapping[str, Any]) -> Iterable[str]:
     return ()
+
+
+def _never_waived(view: Any, tx: Transaction) -> bool:
+    return False
 
 
 _REGISTRY: dict[str, TxType] = {}
@@ -74,11 +80,19 @@ def register_tx_type(
     apply: Transition,
     spends: Spends = _spends_nothing,
     touches: Touches = _touches_nobody,
+    fee_waived: FeeWaiver = _never_waived,
 ) -> TxType:
-    """Add a transaction type; names are unique for the life of the process."""
+    """Add a transaction type; names are unique for the life of the process.
+
+    `fee_waived(view, tx)` lets a type's duty transactions through below the
+    chain's `min_fee` (an escrow's arbiter settling it, a genesis reporter
+    reporting): they are sent by service keys that earn nothing to pay fees
+    with, and the check is on state, so only that sender, and only while the
+    duty is open, gets the waiver; everyone else still pays the minimum.
+    """
     if name in _REGISTRY:
         raise ValueError(f"transaction type {name!r} is already registered")
-    tx_type = TxType(name, validate_payload, apply, spends, touches)
+    tx_type = TxType(name, validate_payload, apply, spends, touches, fee_waived)
     _REGISTRY[name] = tx_type
     return tx_type
 
@@ -94,7 +108,9 @@ def register_tx_guard(guard: TxGuard) -> None:
     pauses, an agent's emergency stop, agent trading limits) raises an
     `ExecutionFailed` subclass from its guard: the transaction is then included
     as failed, exactly as if its own transition had refused it, and nothing but
-    the fee and nonce changes. Guards read state only; they must be deterministic.
+    the fee and nonce changes. A guard must be deterministic; it writes, if at all,
+    only what it must count (an agent's daily trading volume) into `state`, the
+    transaction's own overlay, which is dropped unless the transaction succeeds.
     """
     _TX_GUARDS.append(guard)
 
@@ -105,20 +121,27 @@ def run_tx_guards(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> No
 
 
 EndBlockHook = Callable[[StateOverlay, BlockContext], None]
+_FUND_HOOKS: list[EndBlockHook] = []
 _END_BLOCK_HOOKS: list[EndBlockHook] = []
 
 
-def register_end_block_hook(hook: EndBlockHook) -> None:
+def register_end_block_hook(hook: EndBlockHook, *, moves_funds: bool = False) -> None:
     """Run `hook(block_overlay, ctx)` after a block's last transaction, before its app hash.
 
     The hook reads the block's writes (the overlay's own dicts) and may write
     derived state into the same overlay (the dao module records voting-power
     checkpoints this way). It must be deterministic and must not raise.
+
+    Hooks that move funds (`moves_funds`, e.g. the block reward) run before all
+    others, whatever the import order, so that hooks deriving state from the
+    block's balance writes (power checkpoints) see those movements too.
     """
-    _END_BLOCK_HOOKS.append(hook)
+    (_FUND_HOOKS if moves_funds else _END_BLOCK_HOOKS).append(hook)
 
 
 def run_end_block_hooks(state: StateOverlay, ctx: BlockContext) -> None:
+    for hook in _FUND_HOOKS:
+        hook(state, ctx)
     for hook in _END_BLOCK_HOOKS:
         hook(state, ctx)
 

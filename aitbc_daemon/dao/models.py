@@ -40,11 +40,12 @@ class DaoParams(ApiModel):
     paused: list[str]
     upgrades: dict[str, int]  # scheduled protocol upgrades: name -> height
     agent_trading: dict[str, Any] | None
+    chain_params: dict[str, int] | None = None  # consensus parameters: min_fee, block_reward (units)
 
 
 @dataclass
 class VoterWeight(ApiModel):
-    """A voter's weight on a proposal and why: min(snapshot power, TWAS, cap)."""
+    """A voter's weight on a proposal and why: min(min(snapshot power, TWAS) + agent bonus, cap)."""
 
     address: str
     snapshot_power: int
@@ -54,6 +55,7 @@ class VoterWeight(ApiModel):
     limited_by: str  # snapshot, twas or cap
     voted: str | None  # for, against, abstain, or None
     voted_weight: int | None
+    bonus: int = 0  # a registered agent's reputation bonus at the snapshot (docs/agents.md)
 
 
 @dataclass
@@ -116,7 +118,8 @@ class PowerInfo(ApiModel):
     power: int  # as a delegate, at the end of `height`
     delegate: str  # whom this address delegates to now (itself by default)
     delegators: list[str]  # who delegates to it now
-    twas_24h: int  # average power over the 24 h before the head's timestamp
+    twas_24h: int  # average power over the 24 h before `timestamp`
+    timestamp: int | None = None  # block `height`'s timestamp (the genesis's for height 0)
 
 
 @dataclass

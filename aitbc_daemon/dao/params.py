@@ -29,6 +29,7 @@ from typing import Any
 from aitbc_daemon.chain.amounts import UNIT, check_amount
 from aitbc_daemon.chain.errors import ChainError, InvalidGenesis
 from aitbc_daemon.chain.state import ChainState, register_supply_holder
+from aitbc_daemon.dao.errors import ModulePaused
 from aitbc_daemon.wallet.addresses import InvalidAddress, decode_address
 
 MODULE = "dao"
@@ -45,6 +46,8 @@ DEFAULT_SETTINGS: dict[str, int] = {
     "quorum_bps": 400,  # for + abstain must reach 4% of the supply at the snapshot
     "power_cap_bps": 500,  # one vote weighs at most 5% of the supply at the snapshot
     "twas_window": DAY,  # anti flash-loan: weight <= average power over this window
+    "agent_bonus_per_point": 10 * UNIT,  # agents module: bonus per reputation point
+    "agent_bonus_max": 1_000 * UNIT,  # agents module: cap on one agent's bonus
 }
 # (min, max) of every governable DAO setting: a parameter-change outside them is refused.
 SETTING_BOUNDS: dict[str, tuple[int, int]] = {
@@ -57,7 +60,13 @@ SETTING_BOUNDS: dict[str, tuple[int, int]] = {
     "quorum_bps": (1, BPS),
     "power_cap_bps": (1, BPS),
     "twas_window": (1, 30 * DAY),
+    "agent_bonus_per_point": (0, 10**12),
+    "agent_bonus_max": (0, 10**15),
 }
+# Settings added after the DAO's first release: a genesis stores them only when it overrides
+# them (`settings()` reads the default otherwise), so an existing chain's genesis state, and
+# every app hash after it, stays what it was.
+SETTINGS_ADDED_LATER = frozenset({"agent_bonus_per_point", "agent_bonus_max"})
 MODULES_PAUSABLE = ("exchange", "staking-withdrawals", "job-payments", "dao")
 
 # kv keys
@@ -163,7 +172,12 @@ def write_initial_state(state: ChainState, config: DaoConfig, timestamp: int) ->
     """Settings, council, treasury, and a power checkpoint (height 0) for every allocation."""
     from aitbc_daemon.dao.checkpoints import genesis_checkpoint
 
-    state.kv[(MODULE, SETTINGS_KEY)] = config.effective_settings()
+    stored = {
+        name: value
+        for name, value in config.effective_settings().items()
+        if name not in SETTINGS_ADDED_LATER or name in config.settings
+    }
+    state.kv[(MODULE, SETTINGS_KEY)] = stored
     state.kv[(MODULE, COUNCIL_KEY)] = {
         "members": list(config.council),
         "threshold": config.council_threshold,
@@ -175,8 +189,9 @@ def write_initial_state(state: ChainState, config: DaoConfig, timestamp: int) ->
 
 
 def settings(view: Any) -> dict[str, int]:
+    """The DAO's settings; a setting added after a chain's genesis reads as its default there."""
     value = view.kv_get(MODULE, SETTINGS_KEY)
-    return dict(value) if value is not None else {}
+    return {**DEFAULT_SETTINGS, **value} if value is not None else {}
 
 
 def enabled(view: Any) -> bool:
@@ -190,6 +205,18 @@ def council(view: Any) -> tuple[list[str], int]:
 
 def paused_modules(view: Any) -> list[str]:
     return list(view.kv_get(MODULE, PAUSED_KEY) or [])
+
+
+def require_running(view: Any, module: str) -> None:
+    """Raise `ModulePaused` if a DAO emergency proposal (or the council, for "dao") paused `module`.
+
+    The one check every pausable module makes inside its transitions: staking
+    (unstake, claim: "staking-withdrawals"), the escrow guard ("job-payments",
+    see `aitbc_daemon.dao.pauses`) and, when it arrives, the exchange ("exchange").
+    A chain without a DAO has no pauses.
+    """
+    if module in (view.kv_get(MODULE, PAUSED_KEY) or ()):
+        raise ModulePaused(f"{module} is paused by a DAO emergency proposal (resume it with another)")
 
 
 def int_value(view: Any, key: str) -> int:

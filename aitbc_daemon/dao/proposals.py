@@ -88,14 +88,20 @@ def proposal_state(proposal: dict[str, Any], now: int) -> str:
 
 
 def vote_weight(view: Any, proposal: dict[str, Any], voter: str) -> dict[str, int]:
-    """The voter's weight and why: snapshot power, capped by its TWAS and by the supply cap."""
+    """The voter's weight and why: min(min(snapshot power, TWAS) + agent bonus, supply cap).
+
+    The bonus is a registered agent's reputation bonus at the same snapshot (its own
+    checkpoint series, written by aitbc_daemon/agents/reputation.py); 0 for everyone else.
+    """
     start = proposal["vote_start"]
     snapshot = power_before(view, voter, start)
     average = twas(view, voter, start, proposal["twas_window"])
+    bonus = power_before(view, f"bonus:{voter}", start)
     cap = proposal["cap"]
     return {
         "snapshot_power": snapshot,
         "twas": average,
+        "bonus": bonus,
         "cap": cap,
-        "weight": min(snapshot, average, cap),
+        "weight": min(min(snapshot, average) + bonus, cap),
     }

@@ -29,7 +29,7 @@ Runtime = Annotated[DaemonRuntime, Depends(get_runtime)]
 
 @router.get("/v1/chains/{chain}/dao/params")
 def dao_params(chain: str, runtime: Runtime) -> DaoParams:
-    """Governable settings, council, treasury, paused modules, scheduled upgrades."""
+    """Governable settings and chain params, council, treasury, paused modules, scheduled upgrades."""
     return service.params(runtime.chains, chain)
 
 
@@ -53,6 +53,8 @@ def show_proposal(
 def voting_power(
     chain: str, address: str, runtime: Runtime, height: Annotated[int | None, Query(ge=0)] = None
 ) -> PowerInfo:
+    """Power at the end of block `height` (default: the head) and the 24 h average before that
+    block's timestamp; a height beyond the head is refused (400 `height_beyond_head`)."""
     return service.power(runtime.chains, chain, address, height)
 
 

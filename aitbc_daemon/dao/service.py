@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aitbc_daemon.chain.params import chain_params
 from aitbc_daemon.chain.service import ChainService
 from aitbc_daemon.dao.checkpoints import delegate_of, delegators, power_at_height, twas
 from aitbc_daemon.dao.models import (
@@ -42,7 +43,7 @@ from aitbc_daemon.dao.proposals import (
     vote_weight,
 )
 from aitbc_daemon.dao.txtypes import load_grant
-from aitbc_daemon.errors import NotFound
+from aitbc_daemon.errors import AitbcError, NotFound
 from aitbc_daemon.wallet.keystore import Keystore
 from aitbc_daemon.wallet.service import (
     check_recipient,
@@ -58,6 +59,10 @@ class DaoNotEnabled(NotFound):
 
 class ProposalMissing(NotFound):
     code = "proposal_not_found"
+
+
+class HeightBeyondHead(AitbcError):
+    code = "height_beyond_head"
 
 
 def _dao_view(chains: ChainService, chain_id: str) -> Any:
@@ -83,6 +88,7 @@ def params(chains: ChainService, chain_id: str) -> DaoParams:
             paused_modules(view),
             dict(view.kv_get(MODULE, UPGRADES_KEY) or {}),
             view.kv_get(MODULE, AGENT_TRADING_KEY),
+            chain_params(view),
         )
 
 
@@ -126,12 +132,8 @@ def proposal(chains: ChainService, chain_id: str, proposal_id: int, voter: str |
         weight = None
         if voter is not None:
             why = vote_weight(view, p, voter)
-            limited = min(
-                ("snapshot", why["snapshot_power"]),
-                ("twas", why["twas"]),
-                ("cap", why["cap"]),
-                key=lambda pair: pair[1],
-            )[0]
+            own = min(("snapshot", why["snapshot_power"]), ("twas", why["twas"]), key=lambda pair: pair[1])
+            limited = "cap" if why["cap"] < own[1] + why["bonus"] else own[0]
             cast = view.kv_get(MODULE, vote_key(proposal_id, voter))
             weight = VoterWeight(
                 voter,
@@ -142,6 +144,7 @@ def proposal(chains: ChainService, chain_id: str, proposal_id: int, voter: str |
                 limited,
                 None if cast is None else cast["support"],
                 None if cast is None else cast["weight"],
+                why["bonus"],
             )
         grant = load_grant(view, p["grant"]) if p.get("grant") else None
     counted = p["for"] + p["abstain"]
@@ -180,12 +183,25 @@ def proposal(chains: ChainService, chain_id: str, proposal_id: int, voter: str |
 
 
 def power(chains: ChainService, chain_id: str, address: str, height: int | None = None) -> PowerInfo:
+    """Power at the end of block `height` (the head by default) and the 24 h average before that
+    block's timestamp, so a past height answers as it would have then. A height beyond the head
+    is refused: there is no power there yet, and a silent clamp would answer another question."""
     check_recipient(address)
     hosted = _dao_view(chains, chain_id)
     with hosted.lock:
-        view = hosted.node.state
-        head = hosted.node.height
-        at = head if height is None else min(height, head)
+        node = hosted.node
+        view = node.state
+        at = node.height if height is None else height
+        if at > node.height:
+            raise HeightBeyondHead(f"height {at} is beyond the head of {chain_id} ({node.height})")
+        if at == node.height:
+            timestamp = node.head_timestamp
+        elif at == 0:
+            timestamp = node.genesis.timestamp
+        else:
+            block = node.block(height=at)
+            assert block is not None, f"block {at} below the head is missing"
+            timestamp = block.header.timestamp
         return PowerInfo(
             chain_id,
             address,
@@ -193,7 +209,8 @@ def power(chains: ChainService, chain_id: str, address: str, height: int | None 
             power_at_height(view, address, at),
             delegate_of(view, address),
             delegators(view, address),
-            twas(view, address, hosted.node.head_timestamp, DAY),
+            twas(view, address, timestamp, DAY),
+            timestamp,
         )
 
 

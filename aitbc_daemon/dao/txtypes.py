@@ -9,7 +9,7 @@
   types need `council_threshold` approvals; an open challenge blocks it. Applies
   the action; if the action fails the whole transaction fails (state unchanged).
   The bond goes back to the proposer.
-- `dao_cancel` {proposal}: the proposer, while pending; bond returned.
+- `dao_cancel` {proposal}: the proposer, while pending and unchallenged; bond returned.
 - `dao_challenge` {proposal}: any holder posts a bond equal to the proposal's,
   before the timelock ends; the council resolves it.
 - `dao_council` {action: approve|veto|resolve|pause|resume, proposal?, winner?}:
@@ -17,7 +17,8 @@
   `council_threshold` members agree. Veto (during the timelock) forfeits the
   bond to the treasury; a challenge resolved for the challenger rejects the
   proposal and pays both bonds to the challenger, for the proposer pays the
-  challenger's bond to the proposer. pause/resume stop or restart the DAO itself.
+  challenger's bond to the proposer. pause/resume stop or restart the DAO itself;
+  the council's own approve/veto/resolve keep working in a pause (timelocks run on).
 - `dao_reclaim_bond` {proposal}: returns the bond of a defeated or expired proposal.
 - `dao_delegate` {to}: move the sender's power to `to` (itself to undo).
 - `dao_claim_grant` {grant}: the grantee takes what has vested (linearly).
@@ -32,7 +33,8 @@ from typing import Any
 
 from aitbc_daemon.chain.amounts import check_amount
 from aitbc_daemon.chain.errors import ChainError, InvalidPayload
-from aitbc_daemon.chain.state import StateOverlay, issued_supply
+from aitbc_daemon.chain.params import PARAMS_KEY, chain_params, check_param
+from aitbc_daemon.chain.state import CHAIN_MODULE, StateOverlay, issued_supply
 from aitbc_daemon.chain.tx import Transaction
 from aitbc_daemon.chain.txtypes import (
     BlockContext,
@@ -46,6 +48,7 @@ from aitbc_daemon.dao.checkpoints import current_power, delegate_of, delegators
 from aitbc_daemon.dao.params import (
     AGENT_TRADING_KEY,
     BONDS_KEY,
+    COUNCIL_KEY,
     GRANTS_HELD_KEY,
     MODULE,
     MODULES_PAUSABLE,
@@ -87,14 +90,28 @@ from aitbc_daemon.dao.proposals import (
     quorum_of,
     vote_weight,
 )
-from aitbc_daemon.staking.accumulator import accrue
+from aitbc_daemon.staking.accumulator import BPS, accrue
+from aitbc_daemon.staking.pools import MAX_LOCK_SECONDS, load_pool, pool_key
 from aitbc_daemon.staking.pools import MODULE as STAKING_MODULE
-from aitbc_daemon.staking.pools import load_pool, pool_key
 
 MAX_TITLE = 200
 MAX_REASON = 500
 MAX_ID = 2**53 - 1
-STAKING_RATE = re.compile(r"staking\.([a-z0-9][a-z0-9_-]{0,31})\.reward_rate")
+# staking.<pool>.<field>: the pool parameters governance may change (the budget is issued supply: not).
+STAKING_PARAM = re.compile(
+    r"staking\.([a-z0-9][a-z0-9_-]{0,31})\.(reward_rate|lock_seconds|early_exit_penalty_bps)"
+)
+STAKING_FIELD = {
+    "reward_rate": "reward_rate",
+    "lock_seconds": "lock_seconds",
+    "early_exit_penalty_bps": "penalty_bps",  # PoolState's name for it
+}
+COUNCIL_PARAM = "dao.council"  # value {"members": [addresses], "threshold": M}
+MAX_COUNCIL = 32
+GOVERNABLE = (
+    "dao.<setting>, dao.council, chain.min_fee, chain.block_reward, "
+    "staking.<pool>.reward_rate|lock_seconds|early_exit_penalty_bps"
+)
 
 
 # --- payload checks ------------------------------------------------------------------------
@@ -133,17 +150,22 @@ def validate_action(kind: str, action: Mapping[str, Any]) -> None:
         param = action["param"]
         if not isinstance(param, str):
             raise InvalidPayload("dao_propose: param must be a string")
-        if param.startswith("dao."):
+        staking = STAKING_PARAM.fullmatch(param)
+        if param == COUNCIL_PARAM:
+            _council_value(action["value"])
+        elif param.startswith(("dao.", "chain.")):
+            check = check_setting if param.startswith("dao.") else check_param
             try:
-                check_setting(param[4:], action["value"])
+                check(param.split(".", 1)[1], action["value"])
             except ValueError as exc:
                 raise InvalidPayload(f"dao_propose: {exc}") from None
-        elif STAKING_RATE.fullmatch(param):
+        elif staking is not None and staking.group(2) == "reward_rate":
             _amount(action, "value", kind)
+        elif staking is not None:
+            high = MAX_LOCK_SECONDS if staking.group(2) == "lock_seconds" else BPS
+            _int_field(action, "value", param, 0, high)
         else:
-            raise InvalidPayload(
-                f"dao_propose: {param!r} is not governable (dao.<setting> or staking.<pool>.reward_rate)"
-            )
+            raise InvalidPayload(f"dao_propose: {param!r} is not governable ({GOVERNABLE})")
     elif kind == "treasury":
         _exact(action, ("to", "amount"), kind)
         address_field(action, "to", "dao_propose")
@@ -169,6 +191,24 @@ def validate_action(kind: str, action: Mapping[str, Any]) -> None:
         _amount(action, "max_daily_volume", kind)
     else:
         raise InvalidPayload(f"dao_propose: type must be one of {', '.join(PROPOSAL_TYPES)}")
+
+
+def _council_value(value: object) -> None:
+    """A new council: 1 to MAX_COUNCIL distinct addresses and a threshold from 1 to their number."""
+    if not isinstance(value, dict) or set(value) != {"members", "threshold"}:
+        raise InvalidPayload("dao_propose: dao.council's value has exactly: members, threshold")
+    members = value["members"]
+    if not isinstance(members, list) or not 1 <= len(members) <= MAX_COUNCIL:
+        raise InvalidPayload(
+            f"dao_propose: dao.council members must be a list of 1 to {MAX_COUNCIL} addresses"
+        )
+    for address in members:
+        address_field({"member": address}, "member", "dao_propose: dao.council")
+    if len(set(members)) != len(members):
+        raise InvalidPayload("dao_propose: dao.council members must be distinct")
+    threshold = value["threshold"]
+    if type(threshold) is not int or not 1 <= threshold <= len(members):
+        raise InvalidPayload(f"dao_propose: dao.council threshold must be 1 to {len(members)} (the members)")
 
 
 def _validate_propose(payload: Mapping[str, Any]) -> None:
@@ -296,6 +336,9 @@ def _open_challenge(proposal: dict[str, Any]) -> bool:
 
 def _apply_propose(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> None:
     _require_enabled(state)
+    action = tx.payload["action"]
+    if tx.payload["type"] == "parameter-change" and STAKING_PARAM.fullmatch(action["param"]):
+        _governed_pool(state, action["param"])  # a pool that does not exist is refused now, not at execution
     params = settings(state)
     power = current_power(state, tx.sender)
     if power < params["proposal_threshold"]:
@@ -381,11 +424,12 @@ def _apply_execute(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> N
     if _open_challenge(proposal):
         raise errors.ChallengeError(f"proposal {proposal['id']} has an open challenge for the council")
     if proposal["type"] in COUNCIL_GATED:
-        _, threshold = council(state)
-        if len(proposal["approvals"]) < threshold:
+        members, threshold = council(state)
+        approvals = _current(proposal["approvals"], members)
+        if approvals < threshold:
             raise errors.NeedsCouncilApproval(
                 f"{proposal['type']} proposals need {threshold} council approvals; "
-                f"proposal {proposal['id']} has {len(proposal['approvals'])}"
+                f"proposal {proposal['id']} has {approvals}"
             )
     _EFFECTS[proposal["type"]](state, proposal["action"], ctx, proposal)
     proposal["outcome"] = EXECUTED
@@ -402,9 +446,20 @@ def _apply_cancel(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> No
             f"only the proposer {proposal['proposer']} can cancel proposal {proposal['id']}"
         )
     _require_state(proposal, ctx.timestamp, (PENDING,), "cancelling")
+    _refuse_while_challenged(proposal, "cancelled")
     proposal["outcome"] = CANCELLED
     _pay_bond(state, proposal, proposal["proposer"])
     _put(state, proposal)
+
+
+def _refuse_while_challenged(proposal: dict[str, Any], doing: str) -> None:
+    """The bond is at stake in an open challenge: if the proposer could take it back first,
+    a challenger who then wins would get only its own bond, not both."""
+    if _open_challenge(proposal):
+        raise errors.ChallengeError(
+            f"proposal {proposal['id']} has an open challenge; its bond cannot be {doing} "
+            "until the council resolves it"
+        )
 
 
 def _apply_reclaim(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> None:
@@ -413,6 +468,7 @@ def _apply_reclaim(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> N
     _require_state(proposal, ctx.timestamp, (DEFEATED, EXPIRED), "reclaiming the bond")
     if not proposal["bond_held"]:
         raise errors.WrongProposalState(f"the bond of proposal {proposal['id']} was already returned")
+    _refuse_while_challenged(proposal, "reclaimed")
     _pay_bond(state, proposal, proposal["proposer"])
     _put(state, proposal)
 
@@ -444,17 +500,23 @@ def _apply_challenge(state: StateOverlay, tx: Transaction, ctx: BlockContext) ->
     _put(state, proposal)
 
 
-def _council_vote(voters: list[str], member: str, threshold: int, what: str) -> bool:
-    """Add `member` to `voters`; True when this vote reaches the threshold."""
+def _current(voters: list[str], members: list[str]) -> int:
+    """How many of `voters` are on the council now (a `dao.council` change may have removed some)."""
+    return sum(1 for voter in voters if voter in members)
+
+
+def _council_vote(state: StateOverlay, voters: list[str], member: str, what: str) -> bool:
+    """Add `member` to `voters`; True when the current members among them reach the threshold."""
     if member in voters:
         raise errors.WrongProposalState(f"{member} already voted to {what}")
     voters.append(member)
-    return len(voters) == threshold
+    members, threshold = council(state)
+    return _current(voters, members) >= threshold
 
 
 def _apply_council(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> None:
     _require_enabled(state, council_action=True)
-    threshold = _require_council(state, tx.sender)
+    _require_council(state, tx.sender)
     action = tx.payload["action"]
     if action in ("pause", "resume"):
         key = f"council_pause:{action}"
@@ -464,7 +526,7 @@ def _apply_council(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> N
             raise errors.WrongProposalState(
                 f"the DAO is already {'paused' if action == 'pause' else 'running'}"
             )
-        if _council_vote(voters, tx.sender, threshold, action):
+        if _council_vote(state, voters, tx.sender, action):
             state.kv_put(
                 MODULE,
                 PAUSED_KEY,
@@ -474,22 +536,22 @@ def _apply_council(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> N
         else:
             state.kv_put(MODULE, key, voters)
         return
-    if "dao" in paused_modules(state):
-        raise errors.DaoPaused("the DAO is paused by its council")
+    # The council keeps its checks while it has paused the DAO: a timelock runs on in a pause,
+    # and a veto or a challenge ruling refused then would let a proposal execute unchecked at resume.
     proposal = _proposal(state, tx.payload["proposal"])
     now = ctx.timestamp
     if action == "approve":
         if proposal["type"] not in COUNCIL_GATED:
             raise errors.WrongProposalState(f"{proposal['type']} proposals need no council approval")
         _require_state(proposal, now, (PENDING, ACTIVE, SUCCEEDED, QUEUED), "approval")
-        _council_vote(proposal["approvals"], tx.sender, threshold, "approve")
+        _council_vote(state, proposal["approvals"], tx.sender, "approve")
     elif action == "veto":
         _require_state(proposal, now, (QUEUED,), "a veto")
         if now >= proposal["eta"]:
             raise errors.WrongProposalState(
                 f"proposal {proposal['id']}'s timelock ended at {proposal['eta']}"
             )
-        if _council_vote(proposal["vetoes"], tx.sender, threshold, "veto"):
+        if _council_vote(state, proposal["vetoes"], tx.sender, "veto"):
             proposal["outcome"] = VETOED
             _pay_bond(state, proposal, None)
             challenge = proposal["challenge"]
@@ -502,8 +564,11 @@ def _apply_council(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> N
         if challenge is None or challenge["winner"] is not None:
             raise errors.ChallengeError(f"proposal {proposal['id']} has no open challenge")
         winner = tx.payload["winner"]
+        loser = "challenger" if winner == "proposer" else "proposer"
+        if tx.sender in challenge[f"{loser}_votes"]:
+            raise errors.ChallengeError(f"{tx.sender} already voted to resolve for the {loser}")
         votes = challenge[f"{winner}_votes"]
-        if _council_vote(votes, tx.sender, threshold, f"resolve for the {winner}"):
+        if _council_vote(state, votes, tx.sender, f"resolve for the {winner}"):
             challenge["winner"] = winner
             stake = challenge["bond"]
             _take(state, BONDS_KEY, stake, errors.TreasuryShort, "the bond account")
@@ -520,17 +585,34 @@ def _apply_council(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> N
 # --- execution effects ------------------------------------------------------------------------
 
 
-def _effect_parameter(state: StateOverlay, action: dict[str, Any], ctx: BlockContext, _: Any) -> None:
-    param, value = action["param"], action["value"]
-    if param.startswith("dao."):
-        state.kv_put(MODULE, SETTINGS_KEY, {**settings(state), param[4:]: value})
-        return
-    match = STAKING_RATE.fullmatch(param)
+def _governed_pool(state: StateOverlay, param: str) -> Any:
+    """The pool a staking.<pool>.<field> parameter names; UnknownParameter if there is none."""
+    match = STAKING_PARAM.fullmatch(param)
     assert match is not None
     pool = load_pool(state, match.group(1))
     if pool is None:
         raise errors.UnknownParameter(f"no staking pool {match.group(1)!r}")
-    pool = replace(accrue(pool, ctx.timestamp), reward_rate=value)  # past time at the old rate
+    return pool
+
+
+def _effect_parameter(state: StateOverlay, action: dict[str, Any], ctx: BlockContext, _: Any) -> None:
+    """Set one governable parameter. Staking: the pool is first accrued to now, so past time
+    keeps the old rate; a position keeps the unlock time it was opened with (it is stored on
+    the position), while a new early-exit penalty applies to every exit from now on."""
+    param, value = action["param"], action["value"]
+    if param == COUNCIL_PARAM:  # votes already cast by members it removes stop counting
+        new_council = {"members": list(value["members"]), "threshold": value["threshold"]}
+        state.kv_put(MODULE, COUNCIL_KEY, new_council)
+        return
+    if param.startswith("dao."):
+        state.kv_put(MODULE, SETTINGS_KEY, {**settings(state), param[4:]: value})
+        return
+    if param.startswith("chain."):
+        state.kv_put(CHAIN_MODULE, PARAMS_KEY, {**chain_params(state), param[6:]: value})
+        return
+    pool = accrue(_governed_pool(state, param), ctx.timestamp)
+    field = STAKING_FIELD[param.rsplit(".", 1)[1]]
+    pool = replace(pool, **{field: value})
     state.kv_put(STAKING_MODULE, pool_key(pool.id), pool.to_dict())
 
 

@@ -1,4 +1,5 @@
-"""The coordinator's background task: leases, expiries and owed payments, twice a second."""
+"""The coordinator's background task: leases, expiries and owed payments, twice a second,
+and the staking report once its interval is up."""
 
 from __future__ import annotations
 
@@ -20,4 +21,9 @@ async def sweep_jobs(coordinator: Coordinator) -> None:
             await asyncio.to_thread(coordinator.sweep)
         except Exception:
             log.exception("job sweep failed")
+        if coordinator.staking_reporter is not None:
+            try:
+                await asyncio.to_thread(coordinator.staking_reporter.run_if_due)
+            except Exception:
+                log.exception("staking report failed")
         await asyncio.sleep(SWEEP_INTERVAL)

@@ -31,6 +31,7 @@ from aitbc_daemon.errors import AitbcError, Conflict, NotFound
 from aitbc_daemon.events import EventBus
 from aitbc_daemon.jobs import lifecycle
 from aitbc_daemon.jobs.blobs import BlobStore
+from aitbc_daemon.jobs.collateral import require_stake
 from aitbc_daemon.jobs.lifecycle import Constraints, Job
 from aitbc_daemon.jobs.receipts import (
     countersign,
@@ -86,6 +87,8 @@ class CoordinatorSettings:
     lease_seconds: float = 30.0
     max_attempts: int = 3
     max_input_bytes: int = 64 * 1024 * 1024
+    min_stake: int = 0  # units a miner's payout must have staked on `stake_chain` (0: no collateral)
+    stake_chain: str = "ait-devnet"
 
 
 @dataclass(frozen=True)
@@ -127,10 +130,15 @@ class Coordinator:
         self.clock = clock
         self._lock = threading.RLock()
         self._settle_lock = threading.Lock()
+        # Settlement transactions sent but not yet in a block (interval mining): job id -> tx hash.
+        # The payment is recorded only once its transaction is included and succeeded.
+        self._in_flight: dict[str, str] = {}
+        self._refusals: dict[str, str] = {}  # job id -> the last reason its settlement was refused
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
         self._waiting: dict[str, float] = {}  # miner id -> when it began to long-poll
         self._closing = False
+        self.staking_reporter: Any = None  # a StakingReporter, run by the sweeper (see runtime)
 
     # --- wiring -------------------------------------------------------------------------------
 
@@ -278,6 +286,7 @@ class Coordinator:
             miner_id = address_from_public_key(bytes.fromhex(public_key))
         except ValueError:
             raise AitbcError("public_key must be 32 bytes of hex", code="invalid_public_key") from None
+        self._require_stake(payout)
         now = self.clock()
         with self._lock:
             known = self.store.get_miner(miner_id)
@@ -329,6 +338,7 @@ class Coordinator:
         """The oldest queued job this miner may run, leased to it; None when there is none."""
         with self._lock:
             miner = self._touch(miner_id)
+            self._require_stake(miner.payout)
             now = self.clock()
             if self.store.active_count(miner_id) >= miner.max_concurrent:
                 return None
@@ -357,6 +367,10 @@ class Coordinator:
                 )
                 return self._save(leased, "leased", miner_id=miner_id)
         return None
+
+    def _require_stake(self, payout: str) -> None:
+        """With `miner_min_stake` set, a miner's stake is its collateral: none, no registration, no lease."""
+        require_stake(self.chains, self.settings.stake_chain, payout, self.settings.min_stake)
 
     @staticmethod
     def _fits(miner: Miner, job: Job) -> bool:
@@ -563,11 +577,25 @@ class Coordinator:
             return self._settle(self.get(job.id))
 
     def _settle(self, job: Job) -> Job:
+        """Send the release or refund; record it only when it is on chain and succeeded.
+
+        A settlement that fails (the DAO paused "job-payments", a fee below the
+        chain's minimum, a full mempool) leaves the job final and its payment
+        owed: the sweeper and the start-up recovery call this again until it goes
+        through, and the escrow settling once on chain means it is paid once.
+        """
         if job.settlement_tx is not None:
             return job
         hosted = self.chains.get(job.chain_id)
         with hosted.lock:
             escrow = hosted.node.escrow(job.id)
+            sent_hash = self._in_flight.get(job.id)
+            sent = None if sent_hash is None else hosted.node.transaction(sent_hash)
+        if sent is not None and sent.status == "pending":
+            return job  # wait for its block
+        self._in_flight.pop(job.id, None)
+        if sent is not None and sent.status == "included":
+            return self._record_settlement(job, sent.tx.hash)
         if escrow is None:
             if self.clock() < job.expires_at + 60:
                 return job  # the lock may still be on its way into a block
@@ -582,11 +610,27 @@ class Coordinator:
         else:
             payload, tx_type = {"escrow_id": job.id}, "escrow_refund"
         try:
-            submission = sign_and_submit(self.chains, job.chain_id, self.key, tx_type, payload)
-        except ChainError as exc:
-            log.warning("settling job %s (%s) failed, will retry: %s", job.id, job.settlement, exc)
+            submission = sign_and_submit(
+                self.chains, job.chain_id, self.key, tx_type, payload, fee=0, dry_run=True  # arbiter: fee waived
+            )
+        except AitbcError as exc:  # refused before sending (e.g. module_paused), or by the mempool
+            return self._owed(job, f"{exc.code}: {exc}")
+        tx_hash = submission.hash or ""
+        with hosted.lock:
+            status = hosted.node.transaction(tx_hash)
+        if status is None or status.status == "included":  # None: forwarded to the chain we follow
+            return self._record_settlement(job, tx_hash)
+        if status.status == "pending":
+            self._in_flight[job.id] = tx_hash
             return job
-        return self._record_settlement(job, submission.hash or "")
+        return self._owed(job, f"{status.code}: {status.reason}")  # included as failed: still owed
+
+    def _owed(self, job: Job, reason: str) -> Job:
+        """The payment stays owed; say why once per new reason (the sweeper retries twice a second)."""
+        if self._refusals.get(job.id) != reason:
+            self._refusals[job.id] = reason
+            log.warning("settling job %s (%s) failed, will retry: %s", job.id, job.settlement, reason)
+        return job
 
     def _record_settlement(self, job: Job, tx: str) -> Job:
         with self._lock:
@@ -594,6 +638,7 @@ class Coordinator:
             if current.settlement_tx is not None:
                 return current
             done = lifecycle.settled(current, tx_hash=tx)
+            self._refusals.pop(job.id, None)
             self._save(done, "settled", settlement=done.settlement, tx=tx)
         return done
 

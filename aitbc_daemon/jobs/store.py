@@ -243,6 +243,16 @@ class JobStore:
             ).fetchall()
         return [job_from_json(r[0]) for r in rows]
 
+    def completed_since(self, start: float) -> list[Job]:
+        """Jobs completed at or after `start` (the staking report's utilization window)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT body FROM jobs WHERE state = 'completed' "
+                "AND json_extract(body, '$.finished_at') >= ? ORDER BY seq",
+                (start,),
+            ).fetchall()
+        return [job_from_json(r[0]) for r in rows]
+
     def count_by_state(self) -> dict[str, int]:
         with self._lock:
             return dict(self._conn.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall())

@@ -110,8 +110,11 @@ class MinerService:
             await asyncio.gather(*(w.stop() for w in workers))
             await link.aclose()
             message = str(exc) or type(exc).__name__
+            stake_required = getattr(exc, "code", None) == "stake_required"  # keep that code for the CLI
             raise AitbcError(
-                f"cannot register with the coordinator: {message}", code="coordinator_refused"
+                f"cannot register with the coordinator: {message}",
+                code="stake_required" if stake_required else "coordinator_refused",
+                status=403 if stake_required else None,
             ) from None
         self.agent, self._link = agent, link
         self.last_error = None

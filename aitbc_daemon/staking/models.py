@@ -5,7 +5,7 @@ Amounts are integer units; times are block timestamps (seconds since the epoch).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from annotated_types import Ge, Le, MaxLen, MinLen
@@ -100,3 +100,35 @@ class StakingTxResult(ApiModel):
     reason: str | None = None
     code: str | None = None
     position: int | None = None  # the position a stake opened
+
+
+@dataclass
+class MinerMultiplier(ApiModel):
+    """One payout address in a coordinator's staking report: its multiplier and why."""
+
+    address: str
+    multiplier_bps: int  # reputation x (0.5 + 0.5 x utilization), in basis points
+    previous_bps: int  # what the chain held before this report
+    reputation: float
+    utilization: float
+    completed: int
+    failed: int
+    lost: int
+    busy_seconds: float  # time in the window with a paid job running
+    status: str  # posted (tx sent), included, failed, unchanged (nothing sent), refused
+    tx: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class StakingReport(ApiModel):
+    """The coordinator's last `staking_report` round on one chain (`at` None: none yet)."""
+
+    chain: str
+    reporter: str  # the address that signs the reports on this chain
+    reporter_listed: bool  # in the genesis `staking.reporters`; if not, reports are skipped
+    window_seconds: float
+    next_at: float  # when the background loop reports next (coordinator clock, seconds since the epoch)
+    at: float | None = None
+    skipped: str | None = None  # why nothing was reported, when nothing was
+    miners: list[MinerMultiplier] = field(default_factory=list)

@@ -41,6 +41,17 @@ def pool_key(pool_id: str) -> str:
     return f"pool:{pool_id}"
 
 
+def staker_addresses(state: ChainState) -> list[str]:
+    """Every address with an open position: a scan of the committed kv, for the coordinator's
+    report round (hourly), never for a transition."""
+    prefix = "owner:"
+    return sorted(
+        key[len(prefix) :]
+        for (module, key), value in state.kv.items()
+        if module == MODULE and key.startswith(prefix) and value
+    )
+
+
 def position_key(position_id: int) -> str:
     return f"position:{position_id}"
 

@@ -18,6 +18,7 @@ from aitbc_daemon.staking.models import (
     PoolList,
     PositionList,
     StakeRequest,
+    StakingReport,
     StakingTxResult,
     UnstakeRequest,
 )
@@ -38,6 +39,18 @@ def list_positions(
 ) -> PositionList:
     """An address's open positions with their pending rewards at the head's timestamp."""
     return service.positions(runtime.chains, chain, owner)
+
+
+@router.get("/v1/chains/{chain}/staking/report")
+def last_report(chain: str, runtime: Runtime) -> StakingReport:
+    """The coordinator's last staking report on the chain: each staked miner's multiplier and why."""
+    return runtime.coordinator.staking_reporter.last_report(chain)
+
+
+@router.post("/v1/chains/{chain}/staking/report")
+def report_now(chain: str, runtime: Runtime) -> StakingReport:
+    """Run a staking report round on the chain now, without waiting for the interval."""
+    return runtime.coordinator.staking_reporter.report(chain)
 
 
 @router.post("/v1/wallets/{name}/stake", status_code=202)

@@ -11,11 +11,11 @@
   second claim at the same time pays nothing (and fails `nothing_to_claim`).
 - `staking_report` {miner, multiplier_bps}: a reporter listed in the genesis
   sets a miner's reward multiplier (0 to 10000 basis points; 10000 = 1.0, the
-  default). It is the hook through which the jobs module's reputation and
-  utilization (share of time running paid jobs) will scale a miner's rewards:
-  the coordinator's key will post it. Existing positions are settled at their
-  old weight first, then re-weighted: O(positions of that miner), at most
-  `MAX_POSITIONS_PER_OWNER`.
+  default). The coordinator posts it (`aitbc_daemon.jobs.staking_reporter`):
+  reputation x (0.5 + 0.5 x utilization) from its job store, so a miner's
+  stake earns with the work it does (`aitbc_daemon.jobs.staking_reports`).
+  Existing positions are settled at their old weight first, then re-weighted:
+  O(positions of that miner), at most `MAX_POSITIONS_PER_OWNER`.
 
 Time is the block's timestamp (`BlockContext.timestamp`), never the wall clock.
 Every pool touched is first accrued to that time (see `accumulator`).
@@ -37,7 +37,7 @@ from aitbc_daemon.chain.txtypes import (
     register_tx_type,
     require_fields,
 )
-from aitbc_daemon.dao.errors import ModulePaused
+from aitbc_daemon.dao.params import require_running
 from aitbc_daemon.staking.accumulator import (
     BPS,
     PoolState,
@@ -100,8 +100,7 @@ def staked_amount(view: Any, address: str) -> int:
 
 def _refuse_if_withdrawals_paused(view: Any) -> None:
     """A passed emergency proposal may pause staking withdrawals (unstake, claim)."""
-    if "staking-withdrawals" in (view.kv_get("dao", "paused") or ()):
-        raise ModulePaused("staking withdrawals are paused by a DAO emergency proposal")
+    require_running(view, "staking-withdrawals")
 
 
 def _accrued_pool(state: StateOverlay, pool_id: str, now: int) -> PoolState:
@@ -283,6 +282,17 @@ def _touches_miner(payload: Mapping[str, Any]) -> tuple[str, ...]:
 STAKE = register_tx_type("stake", validate_payload=_validate_stake, apply=_apply_stake, spends=_spends_amount)
 UNSTAKE = register_tx_type("unstake", validate_payload=_validate_unstake, apply=_apply_unstake)
 CLAIM_REWARDS = register_tx_type("claim_rewards", validate_payload=_validate_claim, apply=_apply_claim)
+
+
+def _reporter_reporting(view: Any, tx: Transaction) -> bool:
+    """A genesis reporter's report pays no minimum fee (the coordinator's key earns nothing)."""
+    return tx.sender in (view.kv_get(MODULE, REPORTERS_KEY) or ())
+
+
 STAKING_REPORT = register_tx_type(
-    "staking_report", validate_payload=_validate_report, apply=_apply_report, touches=_touches_miner
+    "staking_report",
+    validate_payload=_validate_report,
+    apply=_apply_report,
+    touches=_touches_miner,
+    fee_waived=_reporter_reporting,
 )

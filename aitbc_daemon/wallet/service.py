@@ -12,6 +12,7 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from aitbc_daemon.chain.genesis import devnet_signing_key
+from aitbc_daemon.chain.params import min_fee
 from aitbc_daemon.chain.service import ChainService, Submission
 from aitbc_daemon.chain.transitions import TX_FAILED
 from aitbc_daemon.chain.tx import sign_transaction
@@ -122,7 +123,10 @@ def submit_with_wallet(
 def faucet(chains: ChainService, chain_id: str, to: str, amount: int) -> Submission:
     """Devnet: pay `amount` to `to` from the faucet dev account."""
     chains.devnet(chain_id, "faucet")
-    return transfer(chains, chain_id, devnet_signing_key(FAUCET_ACCOUNT), to, amount, fee=0)
+    hosted = chains.get(chain_id)
+    with hosted.lock:
+        fee = min_fee(hosted.node.state)  # the faucet pays the chain's minimum, whatever the DAO set
+    return transfer(chains, chain_id, devnet_signing_key(FAUCET_ACCOUNT), to, amount, fee=fee)
 
 
 def transfer_result(chains: ChainService, chain_id: str, submission: Submission) -> TransferResult:

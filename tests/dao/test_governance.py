@@ -230,7 +230,7 @@ def test_unknown_parameter_is_refused_at_admission():
         payload={
             "type": "parameter-change",
             "title": "x",
-            "action": {"param": "chain.block_reward", "value": 1},
+            "action": {"param": "chain.gas_price", "value": 1},  # not a chain parameter
         },
     )
     with pytest.raises(InvalidPayload):
