@@ -134,6 +134,8 @@ def log(
         found = client.agent_log(name, limit)
 
     def render(console: Any) -> None:
+        from rich.markup import escape
+
         if not found.decisions:
             console.print(f"{found.agent} has decided nothing yet")
             return
@@ -144,7 +146,7 @@ def log(
                 d.outcome,
                 d.support,
                 f"{d.confidence:.2f}",
-                d.reason + (f" [{d.error}]" if d.error else ""),
+                escape(d.reason + (f" ({d.error})" if d.error else "")),  # a plugin's text, not markup
                 (d.tx or "-")[:16],
             )
             for d in found.decisions

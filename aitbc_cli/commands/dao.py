@@ -202,7 +202,9 @@ def show(
         info = client.dao_proposal(_chain(), proposal, address)
 
     def render(console: Any) -> None:
-        console.print(f"[bold]#{info.id} {info.title}[/] ({info.type}) - {info.state}")
+        from rich.markup import escape
+
+        console.print(f"[bold]#{info.id} {escape(info.title)}[/] ({info.type}) - {info.state}")
         console.print(f"  proposer {info.proposer}, bond {shown(info.bond)}")
         console.print(f"  action {info.action}")
         console.print(
