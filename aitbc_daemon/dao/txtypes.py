@@ -97,10 +97,12 @@ from aitbc_daemon.staking.pools import MODULE as STAKING_MODULE
 MAX_TITLE = 200
 MAX_REASON = 500
 MAX_ID = 2**53 - 1
-# staking.<pool>.<field>: the pool parameters governance may change (the budget is issued supply: not).
+# staking.<pool>.<field>: the pool parameters governance may change. `budget` sets what the pool
+# has left to emit; the difference comes from or goes back to the treasury (no issuance).
 STAKING_PARAM = re.compile(
-    r"staking\.([a-z0-9][a-z0-9_-]{0,31})\.(reward_rate|lock_seconds|early_exit_penalty_bps)"
+    r"staking\.([a-z0-9][a-z0-9_-]{0,31})\.(reward_rate|lock_seconds|early_exit_penalty_bps|budget)"
 )
+MAX_POOL_BUDGET = 10**15
 STAKING_FIELD = {
     "reward_rate": "reward_rate",
     "lock_seconds": "lock_seconds",
@@ -110,7 +112,7 @@ COUNCIL_PARAM = "dao.council"  # value {"members": [addresses], "threshold": M}
 MAX_COUNCIL = 32
 GOVERNABLE = (
     "dao.<setting>, dao.council, chain.min_fee, chain.block_reward, "
-    "staking.<pool>.reward_rate|lock_seconds|early_exit_penalty_bps"
+    "staking.<pool>.reward_rate|lock_seconds|early_exit_penalty_bps|budget"
 )
 
 
@@ -162,7 +164,7 @@ def validate_action(kind: str, action: Mapping[str, Any]) -> None:
         elif staking is not None and staking.group(2) == "reward_rate":
             _amount(action, "value", kind)
         elif staking is not None:
-            high = MAX_LOCK_SECONDS if staking.group(2) == "lock_seconds" else BPS
+            high = {"lock_seconds": MAX_LOCK_SECONDS, "budget": MAX_POOL_BUDGET}.get(staking.group(2), BPS)
             _int_field(action, "value", param, 0, high)
         else:
             raise InvalidPayload(f"dao_propose: {param!r} is not governable ({GOVERNABLE})")
@@ -611,8 +613,16 @@ def _effect_parameter(state: StateOverlay, action: dict[str, Any], ctx: BlockCon
         state.kv_put(CHAIN_MODULE, PARAMS_KEY, {**chain_params(state), param[6:]: value})
         return
     pool = accrue(_governed_pool(state, param), ctx.timestamp)
-    field = STAKING_FIELD[param.rsplit(".", 1)[1]]
-    pool = replace(pool, **{field: value})
+    name = param.rsplit(".", 1)[1]
+    if name == "budget":  # a top-up comes out of the treasury, a cut goes back into it
+        change = value - pool.remaining
+        if change > 0:
+            _take(state, TREASURY_KEY, change, errors.TreasuryShort, "the treasury")
+        else:
+            _add(state, TREASURY_KEY, -change)
+        pool = replace(pool, remaining=value, budget=pool.budget + change)
+    else:
+        pool = replace(pool, **{STAKING_FIELD[name]: value})
     state.kv_put(STAKING_MODULE, pool_key(pool.id), pool.to_dict())
 
 

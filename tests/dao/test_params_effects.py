@@ -125,7 +125,9 @@ def test_bad_genesis_params_are_refused(params, message):
         ("staking.flex.lock_seconds", MAX_LOCK_SECONDS + 1),
         ("staking.flex.lock_seconds", -1),
         ("staking.flex.early_exit_penalty_bps", 10_001),
-        ("staking.flex.budget", 1),
+        ("staking.flex.budget", -1),
+        ("staking.flex.budget", 10**15 + 1),
+        ("staking.flex.staked", 1),
         ("staking.Flex!.lock_seconds", 1),
     ],
 )
@@ -300,6 +302,29 @@ def test_early_exit_penalty_change_applies_at_the_next_exit(chain):
     assert out.status == "included"
     gained = chain.balance(5) - before
     assert 950 * UNIT <= gained < 951 * UNIT  # 5% kept back (plus a few units of reward)
+
+
+def test_a_pool_budget_is_topped_up_from_the_treasury_and_cut_back_into_it(chain):
+    """The pool has 5,000 units left and nobody staked (so nothing accrues): a top-up to 50 AIT
+    takes exactly the difference from the treasury, a cut to 0 gives all 50 AIT back."""
+    treasury = int_value(chain.node.state, TREASURY_KEY)
+    execute(chain, enact(chain, "parameter-change", {"param": "staking.flex.budget", "value": 50 * UNIT}))
+    pool = load_pool(chain.node.state, "flex")
+    assert (pool.remaining, pool.budget) == (50 * UNIT, 50 * UNIT)
+    assert int_value(chain.node.state, TREASURY_KEY) == treasury - (50 * UNIT - 5_000)
+    execute(chain, enact(chain, "parameter-change", {"param": "staking.flex.budget", "value": 0}))
+    assert load_pool(chain.node.state, "flex").remaining == 0
+    assert int_value(chain.node.state, TREASURY_KEY) == treasury + 5_000
+    assert circulating_supply(chain.node.state) == issued_supply(chain.node.state)
+
+
+def test_a_budget_top_up_beyond_the_treasury_fails_and_changes_nothing(chain):
+    too_much = enact(chain, "parameter-change", {"param": "staking.flex.budget", "value": 10**15})
+    before = (load_pool(chain.node.state, "flex"), int_value(chain.node.state, TREASURY_KEY))
+    result = chain.send(too_much["eta"], 2, "dao_execute", {"proposal": too_much["id"]})
+    assert (result.status, result.code) == ("failed", "treasury_short")
+    assert load_pool(chain.node.state, "flex").remaining == before[0].remaining
+    assert int_value(chain.node.state, TREASURY_KEY) == before[1]
 
 
 # --- dao settings -----------------------------------------------------------------------------------
