@@ -6,6 +6,7 @@ Unix socket path must fit in 107 bytes and pytest's own tmp paths can be long.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -125,6 +126,22 @@ def cli(aitbc_home: Path, monkeypatch: pytest.MonkeyPatch) -> CliInvoker:
     for name, value in FAST_KDF.items():
         monkeypatch.setenv(name, value)
     return CliInvoker()
+
+
+@pytest.fixture
+def governance_cli(cli: CliInvoker, daemon: RunningDaemon, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """The CLI on a devnet daemon with dev accounts 1 and 2 (council members, 1,000,000 AIT each)
+    imported as wallets dev1 and dev2, and alice, an empty wallet; every password is "pw"."""
+    monkeypatch.setenv("AITBC_PASSWORD", "pw")
+    accounts = json.loads(cli("chain", "dev-accounts", "--json").stdout)["accounts"]
+    for index in (1, 2):
+        key = tmp_path / f"dev{index}.key"
+        key.write_text(accounts[index]["private_key"])
+        imported = cli("wallet", "import", f"dev{index}", "--private-key-file", str(key), "--json")
+        assert imported.exit_code == 0, imported.stderr
+    created = cli("wallet", "create", "alice", "--json")
+    assert created.exit_code == 0, created.stderr
+    return cli
 
 
 class CliInvoker:

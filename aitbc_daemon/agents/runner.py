@@ -170,31 +170,23 @@ class AgentRunner:
                 fee = min_fee(hosted.node.state)
             submission = sign_and_submit(chains, agent.chain, key, "dao_vote", payload, fee=fee, dry_run=True)
         except AitbcError as exc:
-            return self._log(
-                agent,
-                proposal_id,
-                "failed",
-                decision.support,
-                decision.confidence,
-                decision.reason,
-                error=exc.message,
-            )
-        tx_hash = submission.hash or ""
-        with hosted.lock:
-            status = hosted.node.transaction(tx_hash)
-        if status is not None and status.status == "failed":
-            return self._log(
-                agent,
-                proposal_id,
-                "failed",
-                decision.support,
-                decision.confidence,
-                decision.reason,
-                tx=tx_hash,
-                error=status.reason,
-            )
+            outcome, tx_hash, error = "failed", None, exc.message
+        else:
+            tx_hash, error = submission.hash or "", None
+            with hosted.lock:
+                status = hosted.node.transaction(tx_hash)
+            outcome = "voted"
+            if status is not None and status.status == "failed":
+                outcome, error = "failed", status.reason
         return self._log(
-            agent, proposal_id, "voted", decision.support, decision.confidence, decision.reason, tx=tx_hash
+            agent,
+            proposal_id,
+            outcome,
+            decision.support,
+            decision.confidence,
+            decision.reason,
+            tx=tx_hash,
+            error=error,
         )
 
     def _log(

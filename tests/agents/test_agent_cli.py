@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 UNIT = 10**6
 DAY = 86_400
 
@@ -25,20 +23,6 @@ def refused(result, text):
     assert result.exit_code == 1, result.stdout
     assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
     assert text in result.stderr, result.stderr
-
-
-@pytest.fixture
-def agent_cli(cli, daemon, monkeypatch, tmp_path):
-    """Dev accounts 1 and 2 as wallets dev1, dev2 (1,000,000 AIT each); alice, an empty cold wallet,
-    owns the agents."""
-    monkeypatch.setenv("AITBC_PASSWORD", "pw")
-    accounts = as_json(cli("chain", "dev-accounts", "--json"))["accounts"]
-    for index in (1, 2):
-        key = tmp_path / f"dev{index}.key"
-        key.write_text(accounts[index]["private_key"])
-        as_json(cli("wallet", "import", f"dev{index}", "--private-key-file", str(key), "--json"))
-    as_json(cli("wallet", "create", "alice", "--json"))
-    return cli
 
 
 def make_agent(cli, name, role, *extra):
@@ -58,8 +42,8 @@ def propose_grant(cli, title="fund the indexer"):
     return proposed["proposal"]
 
 
-def test_agents_vote_by_strategy_and_log_each_decision(agent_cli):
-    cli = agent_cli
+def test_agents_vote_by_strategy_and_log_each_decision(governance_cli):
+    cli = governance_cli
     builder = make_agent(cli, "builder1", "builder")
     assert builder["onchain"]["role"] == "builder" and builder["running"] is True
     alice = as_json(cli("wallet", "address", "alice", "--json"))["address"]
@@ -96,8 +80,8 @@ def test_agents_vote_by_strategy_and_log_each_decision(agent_cli):
     assert {"role-preferences", "follow-council"} <= set(listing["strategies"])
 
 
-def test_stop_halts_voting_until_the_owner_starts_it(agent_cli, daemon):
-    cli = agent_cli
+def test_stop_halts_voting_until_the_owner_starts_it(governance_cli, daemon):
+    cli = governance_cli
     agent = make_agent(cli, "worker", "builder")
     dev2 = as_json(cli("wallet", "address", "dev2", "--json"))["address"]
     authorized = as_json(cli("agent", "authorize", "worker", dev2, "--json"))
@@ -127,8 +111,8 @@ def test_stop_halts_voting_until_the_owner_starts_it(agent_cli, daemon):
     ]
 
 
-def test_a_failed_vote_is_logged_with_the_chains_reason(agent_cli):
-    cli = agent_cli
+def test_a_failed_vote_is_logged_with_the_chains_reason(governance_cli):
+    cli = governance_cli
     as_json(cli("agent", "create", "broke", "--role", "builder", "--owner", "alice", "--json"))  # no power
     proposal = propose_grant(cli)
     as_json(cli("chain", "advance", "--seconds", str(DAY), "--json"))
@@ -138,8 +122,8 @@ def test_a_failed_vote_is_logged_with_the_chains_reason(agent_cli):
     assert "no voting power" in decision["error"]
 
 
-def test_bad_input_is_refused_in_one_line_and_changes_nothing(agent_cli, aitbc_home):
-    cli = agent_cli
+def test_bad_input_is_refused_in_one_line_and_changes_nothing(governance_cli, aitbc_home):
+    cli = governance_cli
     as_json(cli("agent", "create", "good", "--role", "provider", "--owner", "alice", "--json"))
     refused(
         cli("agent", "create", "x", "--role", "trader", "--owner", "alice", "--json"), "--role must be one of"
@@ -173,9 +157,9 @@ def test_bad_input_is_refused_in_one_line_and_changes_nothing(agent_cli, aitbc_h
     assert key.stat().st_mode & 0o777 == 0o600
 
 
-def test_with_a_min_fee_the_devnet_funds_the_agents_fees(agent_cli):
+def test_with_a_min_fee_the_devnet_funds_the_agents_fees(governance_cli):
     """Governance raises chain.min_fee to 0.01 AIT; a new agent gets its fees from the faucet and votes."""
-    cli = agent_cli
+    cli = governance_cli
     proposed = as_json(
         cli(
             "dao",
@@ -230,9 +214,9 @@ def test_with_a_min_fee_the_devnet_funds_the_agents_fees(agent_cli):
     assert [(d["proposal"], d["outcome"]) for d in decisions] == [(second["proposal"], "voted")]
 
 
-def test_reputation_bonus_shows_in_the_weight_and_why(agent_cli):
+def test_reputation_bonus_shows_in_the_weight_and_why(governance_cli):
     """A coordinator's vote is its record: on the next proposal its weight carries a 10 AIT bonus."""
-    cli = agent_cli
+    cli = governance_cli
     coord = make_agent(cli, "coord", "coordinator", "--confidence", "0.1")  # votes even when unsure
     first = propose_grant(cli, "first")
     as_json(cli("chain", "advance", "--seconds", str(DAY), "--json"))

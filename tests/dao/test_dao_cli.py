@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 UNIT = 10**6
 DAY = 86_400
 
@@ -15,21 +13,8 @@ def as_json(result):
     return json.loads(result.stdout)
 
 
-@pytest.fixture
-def dao_cli(cli, daemon, monkeypatch, tmp_path):
-    """Dev accounts 1 and 2 (council members with 1,000,000 AIT each) as wallets dev1, dev2; alice empty."""
-    monkeypatch.setenv("AITBC_PASSWORD", "pw")
-    accounts = as_json(cli("chain", "dev-accounts", "--json"))["accounts"]
-    for index in (1, 2):
-        key = tmp_path / f"dev{index}.key"
-        key.write_text(accounts[index]["private_key"])
-        as_json(cli("wallet", "import", f"dev{index}", "--private-key-file", str(key), "--json"))
-    as_json(cli("wallet", "create", "alice", "--json"))
-    return cli
-
-
-def test_treasury_proposal_from_propose_to_execute(dao_cli):
-    cli = dao_cli
+def test_treasury_proposal_from_propose_to_execute(governance_cli):
+    cli = governance_cli
     alice = as_json(cli("wallet", "address", "alice", "--json"))["address"]
     before = as_json(cli("dao", "params", "--json"))
     assert before["council_threshold"] == 2 and len(before["council"]) == 3
@@ -87,8 +72,8 @@ def test_treasury_proposal_from_propose_to_execute(dao_cli):
     assert at_genesis["power"] == 1_000_000 * UNIT
 
 
-def test_delegate_and_council_pause(dao_cli):
-    cli = dao_cli
+def test_delegate_and_council_pause(governance_cli):
+    cli = governance_cli
     alice = as_json(cli("wallet", "address", "alice", "--json"))["address"]
     assert as_json(cli("dao", "delegate", alice, "--from", "dev1", "--json"))["status"] == "included"
     assert as_json(cli("dao", "power", alice, "--json"))["power"] == 1_000_000 * UNIT
@@ -112,8 +97,8 @@ def test_delegate_and_council_pause(dao_cli):
     assert refused.exit_code == 1 and "paused by its council" in refused.stderr  # refused unsent
 
 
-def test_protocol_upgrade_needs_council_and_halts_the_node(dao_cli):
-    cli = dao_cli
+def test_protocol_upgrade_needs_council_and_halts_the_node(governance_cli):
+    cli = governance_cli
     height = as_json(cli("chain", "status", "--json"))["height"]
     target = height + 12
     proposed = as_json(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 UNIT = 10**6
 DAY = 86_400
 
@@ -15,21 +13,8 @@ def as_json(result):
     return json.loads(result.stdout)
 
 
-@pytest.fixture
-def dao_cli(cli, daemon, monkeypatch, tmp_path):
-    """Dev accounts 1 and 2 (council members with 1,000,000 AIT each) as wallets dev1, dev2; alice empty."""
-    monkeypatch.setenv("AITBC_PASSWORD", "pw")
-    accounts = as_json(cli("chain", "dev-accounts", "--json"))["accounts"]
-    for index in (1, 2):
-        key = tmp_path / f"dev{index}.key"
-        key.write_text(accounts[index]["private_key"])
-        as_json(cli("wallet", "import", f"dev{index}", "--private-key-file", str(key), "--json"))
-    as_json(cli("wallet", "create", "alice", "--json"))
-    return cli
-
-
-def test_power_at_a_past_height_uses_that_blocks_time(dao_cli):
-    cli = dao_cli
+def test_power_at_a_past_height_uses_that_blocks_time(governance_cli):
+    cli = governance_cli
     alice = as_json(cli("wallet", "address", "alice", "--json"))["address"]
     as_json(cli("wallet", "faucet", "alice", "--amount", "100", "--json"))
     funded = as_json(cli("chain", "status", "--json"))
@@ -52,8 +37,8 @@ def test_power_at_a_past_height_uses_that_blocks_time(dao_cli):
     assert beyond.stderr.count("\n") == 1 and "beyond the head" in beyond.stderr
 
 
-def test_dao_params_and_chain_status_show_governance(dao_cli):
-    cli = dao_cli
+def test_dao_params_and_chain_status_show_governance(governance_cli):
+    cli = governance_cli
     params = as_json(cli("dao", "params", "--json"))
     assert params["chain_params"] == {"min_fee": 0, "block_reward": 0}
     assert params["settings"]["agent_bonus_per_point"] == 10 * UNIT
@@ -83,8 +68,8 @@ def _enact(cli, *propose_args: str, council: bool = False, fee: str = "0") -> No
     assert as_json(cli("dao", "execute", proposal, "--from", "dev2", *paying))["status"] == "included"
 
 
-def test_min_fee_through_the_cli(dao_cli):
-    cli = dao_cli
+def test_min_fee_through_the_cli(governance_cli):
+    cli = governance_cli
     alice = as_json(cli("wallet", "address", "alice", "--json"))["address"]
     _enact(cli, "--type", "parameter-change", "--param", "chain.min_fee", "--value", "1000")
     assert as_json(cli("chain", "status", "--json"))["min_fee"] == 1000
@@ -118,8 +103,8 @@ def test_min_fee_through_the_cli(dao_cli):
     assert refused.exit_code == 1 and "block_reward must be an integer" in refused.stderr
 
 
-def test_chain_status_says_a_node_is_halted_and_why(dao_cli):
-    cli = dao_cli
+def test_chain_status_says_a_node_is_halted_and_why(governance_cli):
+    cli = governance_cli
     target = as_json(cli("chain", "status", "--json"))["height"] + 14
     _enact(cli, "--type", "protocol-upgrade", "--name", "v9", "--height", str(target), council=True)
     status = as_json(cli("chain", "status", "--json"))
@@ -132,8 +117,8 @@ def test_chain_status_says_a_node_is_halted_and_why(dao_cli):
     assert shown.exit_code == 0 and "HALTED" in shown.stdout and f"v9 at height {target}" in shown.stdout
 
 
-def test_council_membership_is_governable_from_the_cli(dao_cli):
-    cli = dao_cli
+def test_council_membership_is_governable_from_the_cli(governance_cli):
+    cli = governance_cli
     alice = as_json(cli("wallet", "address", "alice", "--json"))["address"]
     dev2 = as_json(cli("wallet", "address", "dev2", "--json"))["address"]
     council = ("--param", "dao.council", "--members", f"{alice}, {dev2}", "--value", "1")
