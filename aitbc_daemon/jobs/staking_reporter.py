@@ -39,7 +39,14 @@ from aitbc_daemon.jobs.staking_reports import Standing, standings
 from aitbc_daemon.jobs.store import JobStore
 from aitbc_daemon.service_key import key_address
 from aitbc_daemon.staking.models import MinerMultiplier, StakingReport
-from aitbc_daemon.staking.pools import MODULE, REPORTERS_KEY, pool_ids, staker_addresses
+from aitbc_daemon.staking.pools import (
+    MODULE,
+    NEXT_POSITION_KEY,
+    REPORTERS_KEY,
+    multiplier_key,
+    pool_ids,
+    staker_addresses,
+)
 from aitbc_daemon.staking.txtypes import multiplier
 from aitbc_daemon.wallet.service import sign_and_submit
 
@@ -66,20 +73,34 @@ class StakingReporter:
         self.next_at = clock() + interval  # the first round one interval after start, like every other
         self._lock = threading.Lock()
         self._warned: set[str] = set()
+        self._positions_seen: dict[str, Any] = {}  # chain -> its next position id when last looked at
         self.last: dict[str, StakingReport] = self._load()
 
     # --- rounds -------------------------------------------------------------------------------
 
     def run_if_due(self) -> None:
-        """Called by the jobs sweeper twice a second: one round on every chain once the interval is up."""
-        if self.clock() < self.next_at:
-            return
-        self.next_at = self.clock() + self.interval
+        """Called by the jobs sweeper twice a second: one round on every chain once the interval is up,
+        and in between a round for newcomers only on a chain where positions were opened."""
+        due = self.clock() >= self.next_at
+        if due:
+            self.next_at = self.clock() + self.interval
         for chain_id in self.staking_chains():
             try:
-                self.report(chain_id)
+                if due:
+                    self.report(chain_id)
+                elif self._new_positions(chain_id):
+                    self.report(chain_id, newcomers_only=True)
             except Exception:  # one chain's trouble must not stop the others or the sweeper
                 log.exception("staking report on %s failed", chain_id)
+
+    def _new_positions(self, chain_id: str) -> bool:
+        """Whether positions were opened on `chain_id` since the last look (the first look: yes)."""
+        hosted = self.chains.get(chain_id)
+        with hosted.lock:
+            opened = hosted.node.state.kv_get(MODULE, NEXT_POSITION_KEY)
+        changed = self._positions_seen.get(chain_id, -1) != opened
+        self._positions_seen[chain_id] = opened
+        return changed
 
     def staking_chains(self) -> list[str]:
         found = []
@@ -89,8 +110,12 @@ class StakingReporter:
                     found.append(chain_id)
         return found
 
-    def report(self, chain_id: str) -> StakingReport:
-        """One round on `chain_id` now: post every changed multiplier; the round as it went."""
+    def report(self, chain_id: str, *, newcomers_only: bool = False) -> StakingReport:
+        """One round on `chain_id` now: post every changed multiplier; the round as it went.
+
+        `newcomers_only`: only stakers never reported yet. Without it a fresh stake would
+        earn at the default 1.0 until the next full round, up to an interval later. Its
+        entries are merged into the chain's last report (which keeps the others)."""
         hosted = self.chains.get(chain_id)
         with self._lock:
             key = self.signing_key(hosted)
@@ -108,10 +133,15 @@ class StakingReporter:
                     now=now,
                     window=self.interval,
                 )
-                entries = [self._post(hosted, key, s) for s in self._staked(hosted, found)]
+                staked = self._staked(hosted, found, newcomers_only=newcomers_only)
+                entries = [self._post(hosted, key, s) for s in staked]
                 report = StakingReport(
                     chain_id, reporter, True, self.interval, self.next_at, at=now, miners=entries
                 )
+            previous = self.last.get(chain_id)
+            if newcomers_only and previous is not None and previous.at is not None:
+                kept = [m for m in previous.miners if m.address not in {e.address for e in report.miners}]
+                report = replace(report, miners=kept + report.miners)
             self.last[chain_id] = report
             self._save()
         return report
@@ -125,7 +155,9 @@ class StakingReporter:
             log.warning("staking reports on %s skipped: %s", chain_id, reason)
         return StakingReport(chain_id, reporter, False, self.interval, self.next_at, at=now, skipped=reason)
 
-    def _staked(self, hosted: HostedChain, found: dict[str, Standing]) -> list[tuple[Standing, int]]:
+    def _staked(
+        self, hosted: HostedChain, found: dict[str, Standing], *, newcomers_only: bool = False
+    ) -> list[tuple[Standing, int]]:
         """Every address with open positions, with its standing and the multiplier the chain holds now.
 
         A staker this coordinator has never seen mine is reported too, as a miner with no
@@ -137,6 +169,7 @@ class StakingReporter:
             return [
                 (found.get(a) or no_record(a, 0, 0, 0, 0.0, self.interval), multiplier(view, a))
                 for a in staker_addresses(view)
+                if not newcomers_only or view.kv_get(MODULE, multiplier_key(a)) is None
             ]
 
     def _post(self, hosted: HostedChain, key: SigningKey, item: tuple[Standing, int]) -> MinerMultiplier:

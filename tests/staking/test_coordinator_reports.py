@@ -110,16 +110,20 @@ def test_reports_follow_reputation_and_utilization_and_rewards_follow_the_report
     HandMiner(jobs_daemon).close()  # a miner with no stake is not reported either
 
     before = client.staking_report(CHAIN)
-    assert before.at is None and before.reporter == DEVNET_REPORTER_ADDRESS and before.reporter_listed
+    assert before.reporter == DEVNET_REPORTER_ADDRESS and before.reporter_listed
 
-    # Idle newcomers: reputation 0.5, utilization 0 -> 25%.
-    first = client.run_staking_report(CHAIN)
-    assert {good_address, bad_address, staker} <= set(by_address(first))  # the daemon is shared
-    entry = by_address(first)[good_address]
+    # Idle newcomers: reputation 0.5, utilization 0 -> 25%, posted as soon as they stake (the sweeper
+    # sees new positions), not an interval later.
+    for address in (good_address, bad_address, staker):  # stake alone earns what an idle miner does
+        wait_for(lambda a=address: position(client, a).multiplier_bps == 2_500, 20, "a newcomer's report")
+    entry = by_address(client.staking_report(CHAIN))[good_address]
     assert (entry.multiplier_bps, entry.previous_bps, entry.status) == (2_500, 10_000, "included")
     assert entry.tx and client.transaction(CHAIN, entry.tx).status == "included"
     assert position(client, good_address).weight == 10 * AIT * 2_500 // 10_000
-    assert position(client, staker).multiplier_bps == 2_500  # stake alone earns what an idle miner does
+    first = client.run_staking_report(CHAIN)
+    assert {good_address, bad_address, staker} <= set(by_address(first))  # the daemon is shared
+    entry = by_address(first)[good_address]
+    assert (entry.multiplier_bps, entry.previous_bps, entry.status) == (2_500, 2_500, "unchanged")
 
     for _ in range(3):
         good.complete_one(client)
@@ -280,7 +284,8 @@ def test_a_miner_needs_its_minimum_stake_to_register_and_to_lease(collateral_dae
         client.stake("payout2", chain=CHAIN, pool="gpu-flex", amount=5 * AIT, password=PASSWORD)
         try:
             assert cli("miner", "start", "--wallet", "payout2", "--devices", "cpu").exit_code == 0
-            client.run_staking_report(CHAIN)
+            payout = client.wallet("payout2").address
+            wait_for(lambda: position(client, payout).multiplier_bps == 2_500, 20, "the newcomer's report")
             status = json.loads(cli("miner", "status", "--json").stdout)
             assert status["running"] and status["staking"]["staked"] == 5 * AIT
             assert (status["staking"]["multiplier_bps"], status["staking"]["reputation"]) == (2_500, 0.5)
