@@ -40,8 +40,19 @@ def payout_wallet(client: Client, name: str, password_file: Any) -> tuple[str, s
 @app.command()
 def start(
     wallet: Annotated[
-        str, typer.Option("--wallet", "-w", help="Payout wallet (created if missing).")
-    ] = DEFAULT_PAYOUT_WALLET,
+        str | None,
+        typer.Option(
+            "--wallet", "-w", help=f"Payout wallet (created if missing) [default: {DEFAULT_PAYOUT_WALLET}]."
+        ),
+    ] = None,
+    payout_agent: Annotated[
+        str | None,
+        typer.Option(
+            "--payout-agent",
+            help="Pay this daemon's provider agent instead of a wallet: its record of jobs completed "
+            "is its reputation (see 'aitbc agent').",
+        ),
+    ] = None,
     devices: Annotated[str, typer.Option("--devices", help="all, auto, cpu, cuda, or cuda:0,cuda:1")] = "all",
     max_concurrent: Annotated[
         int, typer.Option("--max-concurrent", min=1, max=64, help="Jobs at once (one warm worker each).")
@@ -79,8 +90,15 @@ def start(
 
     if coordinator and not token:
         raise CliError("--coordinator needs --token (the remote daemon's TCP token)")
+    if wallet and payout_agent:
+        raise CliError("choose one payout: --wallet or --payout-agent")
     with state().client(timeout=300) as client:
-        address, mnemonic = payout_wallet(client, wallet, password_file)
+        if payout_agent:
+            address, mnemonic = client.agent(payout_agent).address, None
+            wallet = f"agent:{payout_agent}"
+        else:
+            wallet = wallet or DEFAULT_PAYOUT_WALLET
+            address, mnemonic = payout_wallet(client, wallet, password_file)
         try:
             status = client.start_miner(
                 {
@@ -244,7 +262,10 @@ def token() -> None:
     """The token (and URL) a miner on another machine uses to work for this daemon."""
     with state().client() as client:
         found = client.miner_token()
-    emit(found, f"{found.token}\n  on the other machine: aitbc miner start --coordinator {found.url} --token {found.token}")
+    emit(
+        found,
+        f"{found.token}\n  on the other machine: aitbc miner start --coordinator {found.url} --token {found.token}",
+    )
 
 
 @app.command()

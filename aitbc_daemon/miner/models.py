@@ -15,7 +15,7 @@ class StartMiner(ApiModel):
     """`payout` is an address; the CLI resolves (or creates) the payout wallet before it asks."""
 
     payout: Annotated[str, MinLen(1), MaxLen(128)]
-    payout_wallet: Annotated[str, MaxLen(64)] | None = None
+    payout_wallet: Annotated[str, MaxLen(72)] | None = None  # a wallet, or "agent:<name>"
     name: Annotated[str, MaxLen(64)] = ""
     devices: Annotated[str, MaxLen(256)] = "all"  # "all", "cpu", "cuda:0,cuda:1"
     max_concurrent: Annotated[int, Ge(1), Le(64)] = 1

@@ -235,3 +235,28 @@ def test_reputation_bonus_shows_in_the_weight_and_why(governance_cli):
     assert why["weight"] == min(why["snapshot_power"], why["twas"]) + 10 * UNIT
     human = cli("dao", "show", str(second), "--voter", coord["address"])
     assert "agent bonus 10 AIT" in human.stdout
+
+
+def test_a_provider_agent_that_miners_pay_gains_reputation_and_its_bonus(governance_cli, tmp_path):
+    """`miner start --payout-agent`: the jobs a miner completes pay the agent, and the chain counts
+    them as the provider's record: one job, one point, a 10 AIT bonus (the default per point)."""
+    cli = governance_cli
+    as_json(cli("agent", "create", "gpu", "--role", "provider", "--owner", "alice", "--json"))
+    as_json(cli("wallet", "faucet", "alice", "--json"))
+    both = cli("miner", "start", "--wallet", "miner", "--payout-agent", "gpu")
+    refused(both, "choose one payout")
+    started = as_json(cli("miner", "start", "--payout-agent", "gpu", "--devices", "cpu", "--json"))
+    assert started["payout_wallet"] == "agent:gpu"
+    try:
+        data = tmp_path / "words.txt"
+        data.write_text("one\ntwo\n")
+        submit = ["jobs", "submit", "hash", "--input", str(data), "--payment", "1", "--from", "alice"]
+        job = as_json(cli(*submit, "--wait", "--json"))
+        assert (job["state"], job["settlement"]) == ("completed", "release")
+    finally:
+        cli("miner", "stop", "--now")
+    shown = as_json(cli("agent", "show", "gpu", "--json"))["onchain"]
+    assert shown["reputation"]["jobs_completed"] == 1 and shown["points"] == 1
+    assert shown["bonus"] == 10 * UNIT
+    account = as_json(cli("explorer", "account", shown["address"], "--json"))
+    assert account["balance"] == 1 * UNIT
