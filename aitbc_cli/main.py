@@ -31,12 +31,16 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "chain": ("aitbc_cli.commands.chain", "Chains this daemon hosts: status, create, devnet controls."),
     "staking": ("aitbc_cli.commands.staking", "Stake AIT in GPU pools, see pending rewards, claim them."),
     "dao": ("aitbc_cli.commands.dao", "Governance: proposals, votes, council, delegation, treasury."),
+    "exchange": ("aitbc_cli.commands.exchange", "Trade AIT for bridged BTC: rate, buy, order book, orders, trades."),
     "agent": ("aitbc_cli.commands.agent", "Agent wallets: autonomous DAO voters with an owner and an emergency stop."),
     "explorer": ("aitbc_cli.commands.explorer", "Look up blocks, transactions and accounts."),
     "jobs": ("aitbc_cli.commands.jobs", "Submit paid AI jobs, follow them, fetch results, verify receipts."),
     "miner": ("aitbc_cli.commands.miner", "Run the one-click miner: earn AIT running AI jobs."),
     "plugins": ("aitbc_cli.commands.plugins", "List loaded plugins and those that failed to load."),
+    "analytics": ("aitbc_cli.commands.analytics", "Market data (OHLCV import) and TA-Lib-exact indicators."),
 }
+# Other names a group answers to (not listed in help).
+COMMAND_ALIASES: dict[str, str] = {"advanced-analytics": "analytics"}
 # Flags that may stand anywhere on the line (`aitbc daemon status --json`); they
 # are declared once, on the root, and moved there before parsing.
 ANYWHERE_FLAGS = frozenset({"--json", "--quiet", "-q", "--verbose", "-v", "--yes", "-y"})
@@ -60,6 +64,7 @@ class AitbcGroup(TyperGroup):
         return [*COMMAND_GROUPS, *sorted(plugin_commands())]
 
     def get_command(self, ctx: typer.Context, cmd_name: str) -> Any:
+        cmd_name = COMMAND_ALIASES.get(cmd_name, cmd_name)
         if cmd_name in COMMAND_GROUPS:
             module = importlib.import_module(COMMAND_GROUPS[cmd_name][0])
             command = typer.main.get_command(module.app)

@@ -22,10 +22,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from aitbc_daemon import API_VERSION, API_VERSION_HEADER, __version__
 from aitbc_daemon.agents.routes import router as agents_router
 from aitbc_daemon.agents.runner import run_agents
+from aitbc_daemon.analytics.routes import router as analytics_router
 from aitbc_daemon.chain.producer import background_jobs
 from aitbc_daemon.chain.routes import router as chain_router
 from aitbc_daemon.dao.routes import router as dao_router
 from aitbc_daemon.errors import AitbcError
+from aitbc_daemon.exchange.routes import router as exchange_router
 from aitbc_daemon.jobs.housekeeping import sweep_jobs
 from aitbc_daemon.jobs.routes import router as jobs_router
 from aitbc_daemon.miner.routes import router as miner_router
@@ -72,6 +74,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
         runtime.chains.close()
         runtime.coordinator.store.close()
         runtime.agents.service.close()
+        runtime.market.close()
 
     api = FastAPI(
         title="AITBC daemon",
@@ -91,6 +94,8 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     api.include_router(staking_router)
     api.include_router(dao_router)
     api.include_router(agents_router)
+    api.include_router(analytics_router)
+    api.include_router(exchange_router)
     api.include_router(jobs_router)
     api.include_router(miner_router)
     _install_error_handlers(api)

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
         DecisionList,
         TickResult,
     )
+    from aitbc_daemon.analytics.models import IndicatorResult, MarketData, SeriesOut, SymbolList
     from aitbc_daemon.chain.models import (
         AccountInfo,
         AdvanceResult,
@@ -68,6 +69,14 @@ if TYPE_CHECKING:
         PowerInfo,
         ProposalInfo,
         ProposalList,
+    )
+    from aitbc_daemon.exchange.models import (
+        ExchangeBalance,
+        ExchangeRate,
+        ExchangeTxResult,
+        OrderBook,
+        OrderList,
+        TradeList,
     )
     from aitbc_daemon.jobs.models import (
         ExecutorList,
@@ -101,6 +110,8 @@ miner_models = lazy_module("aitbc_daemon.miner.models")
 staking_models = lazy_module("aitbc_daemon.staking.models")
 dao_models = lazy_module("aitbc_daemon.dao.models")
 agents_models = lazy_module("aitbc_daemon.agents.models")
+analytics_models = lazy_module("aitbc_daemon.analytics.models")
+exchange_models = lazy_module("aitbc_daemon.exchange.models")
 
 BASE_URL = "http://aitbc"
 SUBSCRIBED_EVENT = "subscribed"
@@ -390,6 +401,76 @@ class Client(_Protocol):
         body = {"chain": chain, "position": position, "fee": fee, "password": password}
         return self._call(staking_models.StakingTxResult, "POST", _wallet_path(wallet, "claim"), body)
 
+    # -- exchange --------------------------------------------------------------
+
+    def exchange_rate(self, chain: str) -> ExchangeRate:
+        return self._call(exchange_models.ExchangeRate, "GET", _chain_path(chain, "exchange/rate"))
+
+    def exchange_book(self, chain: str, depth: int = 10) -> OrderBook:
+        path = _chain_path(chain, "exchange/book")
+        return self._decode(exchange_models.OrderBook, self.request("GET", path, params={"depth": depth}))
+
+    def exchange_trades(self, chain: str, since: int | None = None, limit: int = 100) -> TradeList:
+        params: dict[str, Any] = {"limit": limit}
+        if since is not None:
+            params["since"] = since
+        path = _chain_path(chain, "exchange/trades")
+        return self._decode(exchange_models.TradeList, self.request("GET", path, params=params))
+
+    def exchange_orders(self, chain: str, owner: str | None = None, limit: int = 100) -> OrderList:
+        params: dict[str, Any] = {"limit": limit}
+        if owner is not None:
+            params["owner"] = owner
+        path = _chain_path(chain, "exchange/orders")
+        return self._decode(exchange_models.OrderList, self.request("GET", path, params=params))
+
+    def exchange_balance(self, chain: str, address: str) -> ExchangeBalance:
+        path = _chain_path(chain, "exchange/balances/" + quote(address, safe=""))
+        return self._call(exchange_models.ExchangeBalance, "GET", path)
+
+    def faucet_btc(self, chain: str, to: str, amount: int) -> ExchangeTxResult:
+        path = _chain_path(chain, "exchange/faucet-btc")
+        return self._call(exchange_models.ExchangeTxResult, "POST", path, {"to": to, "amount": amount})
+
+    def exchange_buy(
+        self, wallet: str, *, chain: str, btc: int, fee: int = 0, password: str | None = None
+    ) -> ExchangeTxResult:
+        body = {"chain": chain, "btc": btc, "fee": fee, "password": password}
+        path = _wallet_path(wallet, "exchange/buy")
+        return self._call(exchange_models.ExchangeTxResult, "POST", path, body)
+
+    def exchange_order(
+        self,
+        wallet: str,
+        *,
+        chain: str,
+        side: str,
+        size: int,
+        price: int | None = None,
+        market: bool = False,
+        fee: int = 0,
+        password: str | None = None,
+    ) -> ExchangeTxResult:
+        """A limit order at `price` (satoshi per AIT), or with `market` one that takes the best prices now."""
+        body = {
+            "chain": chain,
+            "side": side,
+            "size": size,
+            "type": "market" if market else "limit",
+            "price": price,
+            "fee": fee,
+            "password": password,
+        }
+        path = _wallet_path(wallet, "exchange/order")
+        return self._call(exchange_models.ExchangeTxResult, "POST", path, body)
+
+    def exchange_cancel(
+        self, wallet: str, *, chain: str, order: int, fee: int = 0, password: str | None = None
+    ) -> ExchangeTxResult:
+        body = {"chain": chain, "order": order, "fee": fee, "password": password}
+        path = _wallet_path(wallet, "exchange/cancel")
+        return self._call(exchange_models.ExchangeTxResult, "POST", path, body)
+
     # -- dao -------------------------------------------------------------------
 
     def dao_params(self, chain: str) -> DaoParams:
@@ -450,6 +531,25 @@ class Client(_Protocol):
 
     def chain_agent(self, chain: str, address: str) -> ChainAgent:
         return self._call(agents_models.ChainAgent, "GET", _chain_path(chain, f"agents/{quote(address, safe='')}"))
+
+    # -- analytics -------------------------------------------------------------
+
+    def analytics_symbols(self) -> SymbolList:
+        return self._call(analytics_models.SymbolList, "GET", "/v1/analytics/symbols")
+
+    def market_data(self, symbol: str, interval: str = "1d", limit: int | None = None) -> MarketData:
+        params: dict[str, Any] = {"interval": interval}
+        if limit is not None:
+            params["limit"] = limit
+        path = f"/v1/analytics/market-data/{quote(symbol, safe='')}"
+        return self._decode(analytics_models.MarketData, self.request("GET", path, params=params))
+
+    def import_market_data(self, body: dict[str, Any]) -> SeriesOut:
+        """`body`: symbol, interval, and csv (the file's text) or dataset (a bundled one's name)."""
+        return self._call(analytics_models.SeriesOut, "POST", "/v1/analytics/import", body)
+
+    def indicators(self, body: dict[str, Any]) -> IndicatorResult:
+        return self._call(analytics_models.IndicatorResult, "POST", "/v1/analytics/indicators", body)
 
     # -- jobs ------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from fastapi import Request
 
 from aitbc_daemon.agents.runner import AgentRunner
 from aitbc_daemon.agents.service import AgentService
+from aitbc_daemon.analytics.store import MarketStore
 from aitbc_daemon.chain.service import ChainService
 from aitbc_daemon.config import Settings
 from aitbc_daemon.events import EventBus
@@ -40,6 +41,7 @@ class DaemonRuntime:
     coordinator: Coordinator
     miner: MinerService
     agents: AgentRunner
+    market: MarketStore  # imported OHLCV series (data/market.db)
     plugins: list[LoadedPlugin] = field(default_factory=list)
     miner_token: str = ""  # TCP bearer token limited to the miners' endpoints (set when TCP listens)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -119,7 +121,7 @@ def build_runtime(settings: Settings) -> DaemonRuntime:
     }
     agents = AgentRunner(AgentService(data, keystore, chains, strategies))
     return DaemonRuntime(settings, keystore=keystore, chains=chains, bus=bus, coordinator=coordinator,
-                         miner=miner, agents=agents, plugins=plugins)
+                         miner=miner, agents=agents, market=MarketStore(data / "market.db"), plugins=plugins)
 
 
 def get_runtime(request: Request) -> DaemonRuntime:

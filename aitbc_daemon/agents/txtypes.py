@@ -19,8 +19,8 @@ The guard (`register_tx_guard`) runs before every transaction's own transition:
   `max_daily_volume` summed over the UTC day of the block's timestamp, fails
   with `agent_trading_limit`. The day's volume is the one write this guard
   makes, into the transaction's own overlay: it is kept only if the transfer
-  itself succeeds. The exchange (a later issue) counts its orders against the
-  same `volume:<address>` record and limits.
+  itself succeeds. The exchange counts agents' orders and buys against the same
+  limits and `volume:<address>` record (`count_agent_volume`).
 """
 
 from __future__ import annotations
@@ -188,25 +188,33 @@ def guard_agents(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> Non
         return
     if record["stopped"]:
         raise errors.AgentStopped(f"agent {tx.sender} is stopped by its controllers")
-    if tx.type != "transfer":
+    if tx.type == "transfer":
+        count_agent_volume(state, tx.sender, int(tx.payload["amount"]), ctx)
+
+
+def count_agent_volume(state: StateOverlay, sender: str, amount: int, ctx: BlockContext) -> None:
+    """Count `amount` AIT units an agent moves or trades against the DAO's agent-trading limits:
+    `max_order` per transaction, `max_daily_volume` per UTC day of the block's time. The one
+    check for transfers (the guard) and the exchange's orders and buys; nothing for non-agents
+    or while the DAO has set no limits."""
+    if state.kv_get(MODULE, agent_key(sender)) is None:
         return
     limits = trading_limits(state)
     if limits is None:
         return
-    amount = int(tx.payload["amount"])
     if amount > limits["max_order"]:
         raise errors.AgentTradingLimit(
-            f"agent {tx.sender}: {amount} units is above the DAO's max_order of {limits['max_order']}"
+            f"agent {sender}: {amount} units is above the DAO's max_order of {limits['max_order']}"
         )
     day = ctx.timestamp // DAY
-    stored = state.kv_get(MODULE, volume_key(tx.sender))
+    stored = state.kv_get(MODULE, volume_key(sender))
     used = int(stored[1]) if stored is not None and stored[0] == day else 0
     if used + amount > limits["max_daily_volume"]:
         raise errors.AgentTradingLimit(
-            f"agent {tx.sender}: {used} units already moved today; {amount} more exceeds the DAO's "
+            f"agent {sender}: {used} units already moved today; {amount} more exceeds the DAO's "
             f"max_daily_volume of {limits['max_daily_volume']}"
         )
-    state.kv_put(MODULE, volume_key(tx.sender), [day, used + amount])
+    state.kv_put(MODULE, volume_key(sender), [day, used + amount])
 
 
 def _touches_address(payload: Mapping[str, Any]) -> tuple[str, ...]:

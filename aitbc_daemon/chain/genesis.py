@@ -29,6 +29,8 @@ from aitbc_daemon.chain.state import CHAIN_MODULE, ISSUED_KEY, ChainState, state
 from aitbc_daemon.chain.tx import validate_chain_id
 from aitbc_daemon.dao.params import DaoConfig, dao_from_dict
 from aitbc_daemon.dao.params import write_initial_state as write_dao_state
+from aitbc_daemon.exchange.market import ExchangeConfig, exchange_from_dict
+from aitbc_daemon.exchange.market import write_initial_state as write_exchange_state
 from aitbc_daemon.staking.pools import (
     PoolParams,
     StakingConfig,
@@ -45,11 +47,13 @@ DEVNET_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z, fixed so the devnet ge
 DEVNET_BLOCK_TIME = 2
 MAX_BLOCK_TIME = 3600
 GENESIS_FIELDS = ("chain_id", "timestamp", "authorities", "allocations", "block_time", "is_devnet")
-OPTIONAL_GENESIS_FIELDS = ("staking", "dao", "params")  # left out of the dict (and so the hash) when absent
+# Left out of the dict (and so the hash) when absent.
+OPTIONAL_GENESIS_FIELDS = ("staking", "dao", "params", "exchange")
 DEVNET_TREASURY = 1_000_000 * UNIT  # issued at genesis into the DAO treasury
 DEVNET_COUNCIL = (1, 2, 3)  # dev accounts on the DAO council ...
 DEVNET_COUNCIL_THRESHOLD = 2  # ... 2 of 3 of them decide
 DEVNET_REPORTER = 0  # dev account that may post staking reports on the devnet (the authority)
+DEVNET_BRIDGE = 0  # dev account that credits bridged BTC on the devnet (`aitbc exchange faucet-btc`)
 
 _PUBLIC_KEY_HEX = re.compile(r"[0-9a-f]{64}")
 
@@ -73,6 +77,7 @@ class Genesis:
     staking: StakingConfig | None = None  # pools and their budgets (see aitbc_daemon.staking)
     dao: DaoConfig | None = None  # treasury, council, settings (see aitbc_daemon.dao)
     params: ChainParams | None = None  # min_fee, block_reward (see aitbc_daemon.chain.params)
+    exchange: ExchangeConfig | None = None  # bridges, rate, fee (see aitbc_daemon.exchange)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -89,6 +94,8 @@ class Genesis:
             data["dao"] = self.dao.to_dict()
         if self.params is not None:
             data["params"] = self.params.to_dict()
+        if self.exchange is not None:
+            data["exchange"] = self.exchange.to_dict()
         return data
 
     @property
@@ -120,6 +127,8 @@ class Genesis:
             write_dao_state(state, self.dao, self.timestamp)
         if self.params is not None:
             write_params_state(state, self.params)
+        if self.exchange is not None:
+            write_exchange_state(state, self.exchange)
         state.kv[(CHAIN_MODULE, ISSUED_KEY)] = self.total_supply
         return state
 
@@ -161,7 +170,10 @@ def genesis_from_dict(data: object) -> Genesis:
     ):
         raise InvalidGenesis(f"allocations, staking budgets and the dao treasury total more than {MAX_AMOUNT}")
     params = params_from_dict(data["params"]) if "params" in data else None
-    return Genesis(chain_id, timestamp, authorities, allocations, block_time, is_devnet, staking, dao, params)
+    exchange = exchange_from_dict(data["exchange"]) if "exchange" in data else None
+    return Genesis(
+        chain_id, timestamp, authorities, allocations, block_time, is_devnet, staking, dao, params, exchange
+    )
 
 
 def _authorities(value: object) -> tuple[Authority, ...]:
@@ -241,12 +253,14 @@ def devnet_genesis(
     timestamp: int = DEVNET_TIMESTAMP,
     staking: bool = True,
     dao: bool = True,
+    exchange: bool = True,
 ) -> Genesis:
     """The `ait-devnet` genesis: dev accounts 0..n-1 funded, dev account 0 the only authority.
 
     With `staking` (the default) it also has the `DEVNET_POOLS`, dev account 0 as
     the staking reporter. With `dao` (the default) it has a DAO treasury of
-    `DEVNET_TREASURY` and dev accounts 1-3 as its council (2 of 3).
+    `DEVNET_TREASURY` and dev accounts 1-3 as its council (2 of 3). With `exchange`
+    (the default) dev account 0 is the exchange's BTC bridge, at the default rate and fee.
     """
     keys = devnet_signing_keys(accounts)
     extra: dict[str, Any] = {}
@@ -262,6 +276,8 @@ def devnet_genesis(
             "council": council,
             "council_threshold": min(DEVNET_COUNCIL_THRESHOLD, len(council)),
         }
+    if exchange:
+        extra["exchange"] = {"bridges": [address_from_public_key(bytes(keys[DEVNET_BRIDGE].verify_key))]}
     return genesis_from_dict(
         {
             **extra,

@@ -15,6 +15,7 @@ from aitbc_daemon.dao import block_reward as dao_block_reward  # noqa: F401 - ch
 from aitbc_daemon.dao import checkpoints as dao_checkpoints  # noqa: F401 - end-of-block power checkpoints
 from aitbc_daemon.dao import pauses as dao_pauses  # noqa: F401 - job-payments pause (escrow guard)
 from aitbc_daemon.dao import txtypes as dao_txtypes  # noqa: F401 - dao_propose, dao_vote, ... dao_delegate
+from aitbc_daemon.exchange import txtypes as exchange_txtypes  # noqa: F401 - btc_deposit, exchange_order, ...
 from aitbc_daemon.staking import txtypes as staking_txtypes  # noqa: F401 - stake, unstake, claim_rewards, staking_report
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "dao_checkpoints",
     "dao_pauses",
     "dao_txtypes",
+    "exchange_txtypes",
     "staking_txtypes",
     "transitions",
 ]

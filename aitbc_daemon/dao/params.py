@@ -212,7 +212,7 @@ def require_running(view: Any, module: str) -> None:
 
     The one check every pausable module makes inside its transitions: staking
     (unstake, claim: "staking-withdrawals"), the escrow guard ("job-payments",
-    see `aitbc_daemon.dao.pauses`) and, when it arrives, the exchange ("exchange").
+    see `aitbc_daemon.dao.pauses`) and the exchange's orders and buys ("exchange").
     A chain without a DAO has no pauses.
     """
     if module in (view.kv_get(MODULE, PAUSED_KEY) or ()):

@@ -9,8 +9,8 @@ transaction is included as failed, its fee and nonce spent and nothing else
 changed, so the escrow stays locked and the payment stays owed. The job
 coordinator keeps such a job unsettled and retries until the pause is lifted.
 
-Staking withdrawals call `require_running` from their own transitions; the
-exchange (a later issue) will do the same for "exchange".
+Staking withdrawals and the exchange's orders and buys call `require_running`
+from their own transitions.
 """
 
 from __future__ import annotations

@@ -90,6 +90,10 @@ from aitbc_daemon.dao.proposals import (
     quorum_of,
     vote_weight,
 )
+from aitbc_daemon.exchange.market import MODULE as EXCHANGE_MODULE
+from aitbc_daemon.exchange.market import SETTINGS_KEY as EXCHANGE_SETTINGS_KEY
+from aitbc_daemon.exchange.market import check_setting as check_exchange_setting
+from aitbc_daemon.exchange.market import settings as exchange_settings
 from aitbc_daemon.staking.accumulator import BPS, accrue
 from aitbc_daemon.staking.pools import MAX_LOCK_SECONDS, load_pool, pool_key
 from aitbc_daemon.staking.pools import MODULE as STAKING_MODULE
@@ -112,7 +116,8 @@ COUNCIL_PARAM = "dao.council"  # value {"members": [addresses], "threshold": M}
 MAX_COUNCIL = 32
 GOVERNABLE = (
     "dao.<setting>, dao.council, chain.min_fee, chain.block_reward, "
-    "staking.<pool>.reward_rate|lock_seconds|early_exit_penalty_bps|budget"
+    "staking.<pool>.reward_rate|lock_seconds|early_exit_penalty_bps|budget, "
+    "exchange.rate (AIT units per BTC), exchange.fee_bps"
 )
 
 
@@ -155,8 +160,10 @@ def validate_action(kind: str, action: Mapping[str, Any]) -> None:
         staking = STAKING_PARAM.fullmatch(param)
         if param == COUNCIL_PARAM:
             _council_value(action["value"])
-        elif param.startswith(("dao.", "chain.")):
-            check = check_setting if param.startswith("dao.") else check_param
+        elif param.startswith(("dao.", "chain.", "exchange.")):
+            check = {"dao": check_setting, "chain": check_param, "exchange": check_exchange_setting}[
+                param.split(".", 1)[0]
+            ]
             try:
                 check(param.split(".", 1)[1], action["value"])
             except ValueError as exc:
@@ -611,6 +618,9 @@ def _effect_parameter(state: StateOverlay, action: dict[str, Any], ctx: BlockCon
         return
     if param.startswith("chain."):
         state.kv_put(CHAIN_MODULE, PARAMS_KEY, {**chain_params(state), param[6:]: value})
+        return
+    if param.startswith("exchange."):  # the next exchange transaction trades at the new setting
+        state.kv_put(EXCHANGE_MODULE, EXCHANGE_SETTINGS_KEY, {**exchange_settings(state), param[9:]: value})
         return
     pool = accrue(_governed_pool(state, param), ctx.timestamp)
     name = param.rsplit(".", 1)[1]

@@ -11,11 +11,13 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
+from aitbc_daemon.chain.errors import ChainError
 from aitbc_daemon.chain.genesis import devnet_signing_key
 from aitbc_daemon.chain.params import min_fee
 from aitbc_daemon.chain.service import ChainService, Submission
 from aitbc_daemon.chain.transitions import TX_FAILED
-from aitbc_daemon.chain.tx import sign_transaction
+from aitbc_daemon.chain.tx import Transaction, sign_transaction
+from aitbc_daemon.chain.txtypes import validate_tx_payload
 from aitbc_daemon.errors import AitbcError, Conflict
 from aitbc_daemon.wallet.addresses import (
     InvalidAddress,
@@ -76,7 +78,8 @@ def sign_and_submit(
     with hosted.lock:
         nonce = chains.next_nonce(chain_id, sender)
         tx = sign_transaction(key, chain_id=chain_id, type=tx_type, nonce=nonce, fee=fee, payload=payload)
-        if dry_run and hosted.upstream is None and nonce == hosted.node.nonce(sender):
+        own_turn = hosted.upstream is None and nonce == hosted.node.nonce(sender)
+        if dry_run and own_turn and _payload_is_valid(tx):  # a bad payload: the submit says why
             outcome = hosted.node.simulate(tx, hosted.block_time_now())
             if outcome.status == TX_FAILED:
                 raise WouldFail(f"{tx_type} refused: {outcome.reason}", code=outcome.code or "would_fail")
@@ -84,6 +87,15 @@ def sign_and_submit(
     if submission.error is not None:
         raise submission.error
     return submission
+
+
+def _payload_is_valid(tx: Transaction) -> bool:
+    """Transitions assume a checked payload, so only a valid one is simulated."""
+    try:
+        validate_tx_payload(tx)
+    except ChainError:
+        return False
+    return True
 
 
 def send_from_wallet(

@@ -87,6 +87,17 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
         ["agent", "revoke", "bot", "ait1jr3fjqq5t34nlj8wg23ahg46g0kgl72fqp2wdv", "--json"],
         ["agent", "stop", "bot", "--json"],
         ["agent", "start", "bot", "--json"],
+        ["exchange", "faucet-btc", "--wallet", "alice", "--amount", "1", "--json"],
+        ["exchange", "rate", "--json"],
+        ["exchange", "buy", "--btc", "0.01", "--from", "alice", "--json"],
+        ["exchange", "balance", "--wallet", "alice", "--json"],
+        ["exchange", "order", "sell", "5", "--price", "1000", "--from", "alice", "--json"],
+        ["exchange", "order", "buy", "2", "--price", "1000", "--from", "alice", "--json"],
+        ["exchange", "order", "buy", "1", "--market", "--from", "alice", "--json"],
+        ["exchange", "book", "--depth", "5", "--json"],
+        ["exchange", "trades", "--limit", "5", "--json"],
+        ["exchange", "orders", "--mine", "--wallet", "alice", "--json"],
+        ["exchange", "cancel", "1", "--from", "alice", "--json"],
         ["wallet", "delete", "bob", "--yes", "--json"],
         ["chain", "status", "--json"],
         ["chain", "list", "--json"],
@@ -113,6 +124,10 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
         ["jobs", "submit", "hash", "-i", str(key_file), "--payment", "1", "--from", "alice", "--json"],
         ["jobs", "cancel", "{job}", "--json"],
         ["jobs", "list", "--json"],
+        ["analytics", "import", "--dataset", "aapl-daily", "--json"],
+        ["analytics", "symbols", "--json"],
+        ["analytics", "market-data", "--symbol", "AAPL", "--limit", "3", "--json"],
+        ["analytics", "indicators", "--symbol", "AAPL", "--rsi", "14", "--macd", "12,26,9", "--json"],
     ]
     # Governance steps out of their time, or by someone outside the council: refused before they
     # are sent. Under --json a refusal is an empty stdout and one line on stderr, with exit 1.
