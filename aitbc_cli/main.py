@@ -38,6 +38,7 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "miner": ("aitbc_cli.commands.miner", "Run the one-click miner: earn AIT running AI jobs."),
     "plugins": ("aitbc_cli.commands.plugins", "List loaded plugins and those that failed to load."),
     "analytics": ("aitbc_cli.commands.analytics", "Market data (OHLCV import) and TA-Lib-exact indicators."),
+    "ai-trading": ("aitbc_cli.commands.ai_trading", "Trading strategies: list, backtest (next-open fills, costs), optimise."),
 }
 # Other names a group answers to (not listed in help).
 COMMAND_ALIASES: dict[str, str] = {"advanced-analytics": "analytics"}

@@ -23,6 +23,7 @@ from aitbc_daemon import API_VERSION, API_VERSION_HEADER, __version__
 from aitbc_daemon.agents.routes import router as agents_router
 from aitbc_daemon.agents.runner import run_agents
 from aitbc_daemon.analytics.routes import router as analytics_router
+from aitbc_daemon.analytics.routes import watch_exchange_alerts
 from aitbc_daemon.chain.producer import background_jobs
 from aitbc_daemon.chain.routes import router as chain_router
 from aitbc_daemon.dao.routes import router as dao_router
@@ -36,6 +37,7 @@ from aitbc_daemon.runtime import DaemonRuntime
 from aitbc_daemon.staking.routes import router as staking_router
 from aitbc_daemon.system.models import ErrorResponse
 from aitbc_daemon.system.routes import router as system_router
+from aitbc_daemon.trading.routes import router as trading_router
 from aitbc_daemon.wallet.routes import router as wallet_router
 
 log = logging.getLogger("aitbc.daemon")
@@ -66,6 +68,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
         runtime.start_task(sweep_jobs(runtime.coordinator), name="jobs.sweep")
         runtime.start_task(runtime.miner.resume(), name="miner.resume")
         runtime.start_task(run_agents(runtime.agents, runtime.bus), name="agents.runner")
+        runtime.start_task(watch_exchange_alerts(runtime), name="analytics.exchange_alerts")
         runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
         yield
         await runtime.miner.shutdown()
@@ -96,6 +99,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     api.include_router(agents_router)
     api.include_router(analytics_router)
     api.include_router(exchange_router)
+    api.include_router(trading_router)
     api.include_router(jobs_router)
     api.include_router(miner_router)
     _install_error_handlers(api)

@@ -44,7 +44,17 @@ if TYPE_CHECKING:
         DecisionList,
         TickResult,
     )
-    from aitbc_daemon.analytics.models import IndicatorResult, MarketData, SeriesOut, SymbolList
+    from aitbc_daemon.analytics.models import (
+        AlertList,
+        AlertOut,
+        FiredAlertList,
+        IndicatorResult,
+        MarketData,
+        Performance,
+        ReportOut,
+        SeriesOut,
+        SymbolList,
+    )
     from aitbc_daemon.chain.models import (
         AccountInfo,
         AdvanceResult,
@@ -91,6 +101,7 @@ if TYPE_CHECKING:
     )
     from aitbc_daemon.miner.models import MinerStatus, MinerToken
     from aitbc_daemon.staking.models import PoolList, PositionList, StakingReport, StakingTxResult
+    from aitbc_daemon.trading.models import BacktestOut, OptimizeOut, StrategyList
     from aitbc_daemon.wallet.models import (
         CreatedWallet,
         ExportedWallet,
@@ -112,6 +123,7 @@ dao_models = lazy_module("aitbc_daemon.dao.models")
 agents_models = lazy_module("aitbc_daemon.agents.models")
 analytics_models = lazy_module("aitbc_daemon.analytics.models")
 exchange_models = lazy_module("aitbc_daemon.exchange.models")
+trading_models = lazy_module("aitbc_daemon.trading.models")
 
 BASE_URL = "http://aitbc"
 SUBSCRIBED_EVENT = "subscribed"
@@ -537,12 +549,45 @@ class Client(_Protocol):
     def analytics_symbols(self) -> SymbolList:
         return self._call(analytics_models.SymbolList, "GET", "/v1/analytics/symbols")
 
-    def market_data(self, symbol: str, interval: str = "1d", limit: int | None = None) -> MarketData:
+    def market_data(
+        self, symbol: str, interval: str = "1d", limit: int | None = None, chain: str | None = None
+    ) -> MarketData:
+        """A stored series, or for AITBC/BTC candles of `chain`'s exchange trades (default: the daemon's)."""
         params: dict[str, Any] = {"interval": interval}
         if limit is not None:
             params["limit"] = limit
-        path = f"/v1/analytics/market-data/{quote(symbol, safe='')}"
+        if chain is not None:
+            params["chain"] = chain
+        path = f"/v1/analytics/market-data/{quote(symbol, safe='/')}"
         return self._decode(analytics_models.MarketData, self.request("GET", path, params=params))
+
+    def performance(
+        self, address: str, *, symbol: str = "AITBC/BTC", interval: str = "1d", chain: str | None = None
+    ) -> Performance:
+        params: dict[str, Any] = {"symbol": symbol, "interval": interval}
+        if chain is not None:
+            params["chain"] = chain
+        path = f"/v1/analytics/performance/{quote(address, safe='')}"
+        return self._decode(analytics_models.Performance, self.request("GET", path, params=params))
+
+    def report(self, body: dict[str, Any]) -> ReportOut:
+        """`body`: symbol, type (market), interval, format (md, html, json), bars."""
+        return self._call(analytics_models.ReportOut, "POST", "/v1/analytics/reports", body)
+
+    def create_alert(self, symbol: str, when: str, interval: str = "1d") -> AlertOut:
+        body = {"symbol": symbol, "when": when, "interval": interval}
+        return self._call(analytics_models.AlertOut, "POST", "/v1/analytics/alerts", body)
+
+    def alerts(self) -> AlertList:
+        return self._call(analytics_models.AlertList, "GET", "/v1/analytics/alerts")
+
+    def delete_alert(self, alert_id: int) -> AlertList:
+        return self._call(analytics_models.AlertList, "DELETE", f"/v1/analytics/alerts/{int(alert_id)}")
+
+    def fired_alerts(self, limit: int = 100) -> FiredAlertList:
+        path = "/v1/analytics/alerts/fired"
+        answer = self.request("GET", path, params={"limit": limit})
+        return self._decode(analytics_models.FiredAlertList, answer)
 
     def import_market_data(self, body: dict[str, Any]) -> SeriesOut:
         """`body`: symbol, interval, and csv (the file's text) or dataset (a bundled one's name)."""
@@ -550,6 +595,19 @@ class Client(_Protocol):
 
     def indicators(self, body: dict[str, Any]) -> IndicatorResult:
         return self._call(analytics_models.IndicatorResult, "POST", "/v1/analytics/indicators", body)
+
+    # -- trading ---------------------------------------------------------------
+
+    def trading_strategies(self) -> StrategyList:
+        return self._call(trading_models.StrategyList, "GET", "/v1/trading/strategies")
+
+    def backtest(self, body: dict[str, Any]) -> BacktestOut:
+        """`body`: strategy, params, and symbol (+ interval) or csv; costs, cash, start, end."""
+        return self._call(trading_models.BacktestOut, "POST", "/v1/trading/backtest", body)
+
+    def optimize(self, body: dict[str, Any]) -> OptimizeOut:
+        """`body`: strategy, grid {name: "a:b:step"}, metric, walk_forward, and the backtest's data and costs."""
+        return self._call(trading_models.OptimizeOut, "POST", "/v1/trading/optimize", body)
 
     # -- jobs ------------------------------------------------------------------
 

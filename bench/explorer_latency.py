@@ -20,13 +20,13 @@ from pathlib import Path
 
 import httpx
 from _daemon import AITBC, bench_env
+from nacl.signing import SigningKey
 
 from aitbc_daemon.chain.genesis import genesis_from_dict, save_genesis
 from aitbc_daemon.chain.node import ChainNode
 from aitbc_daemon.chain.tx import sign_transaction, transaction_from_bytes
 from aitbc_daemon.config import Paths
 from aitbc_daemon.wallet.addresses import address_from_public_key
-from nacl.signing import SigningKey
 
 CHAIN = "bench-explorer"
 SENDERS = 1000

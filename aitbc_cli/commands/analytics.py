@@ -7,6 +7,7 @@ See docs/analytics.md.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import sys
@@ -16,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from aitbc_cli.output import CliError, emit, state, table
+from aitbc_cli.output import CliError, emit, state, table, warn
 
 app = typer.Typer(help="Market data (OHLCV) and technical indicators.", no_args_is_help=True)
 
@@ -113,21 +114,214 @@ def market_data(
     interval: IntervalOption = "1d",
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show the last N bars.", min=1)] = 20,
 ) -> None:
-    """A stored series' last bars: time, open, high, low, close, volume."""
+    """A stored series' last bars; AITBC/BTC: candles of the chain's exchange trades."""
     with state().client() as client:
-        found = client.market_data(symbol, interval, limit)
+        found = client.market_data(symbol, interval, limit, chain=state().settings.chain)
 
     def render(console: Any) -> None:
+        if not found.bars:
+            console.print(found.message or f"no bars for {found.symbol} {found.interval}")
+            return
         rows = [
             (
                 _when(b.timestamp, found.interval),
                 *(f"{p:,.4f}" for p in (b.open, b.high, b.low, b.close)),
-                f"{b.volume:,.0f}",
+                f"{b.volume:,.6f}" if found.volume_unit == "AIT" else f"{b.volume:,.0f}",
             )
             for b in found.bars
         ]
         console.print(table(["time", "open", "high", "low", "close", "volume"], rows))
-        console.print(f"{len(found.bars)} of {found.total} bars of {found.symbol} {found.interval}")
+        units = f"; price in {found.price_unit}, volume in {found.volume_unit}" if found.price_unit else ""
+        source = f" from {found.source}" if found.source else ""
+        shown = f"{len(found.bars)} of {found.total} bars of {found.symbol} {found.interval}"
+        console.print(f"{shown}{source}{units}")
+        console.print(f"close {sparkline([b.close for b in found.bars])}")
+
+    emit(found, render)
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    """A one-line terminal chart: each value as one of eight block heights between min and max."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARKS[3] * len(values)
+    return "".join(SPARKS[min(7, int((v - low) / (high - low) * 8))] for v in values)
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+@app.command()
+def performance(
+    wallet: Annotated[str, typer.Option("--wallet", "-w", help="Wallet name or ait1... address.")],
+    symbol: Annotated[str, typer.Option("--symbol", "-s", help="Market (AITBC/BTC).")] = "AITBC/BTC",
+    interval: Annotated[
+        str, typer.Option("--interval", "-i", help="Bar of the returns series: 1m 5m 15m 30m 1h 4h 1d 1w.")
+    ] = "1d",
+) -> None:
+    """PnL, returns, Sharpe, Sortino and max drawdown from a wallet's own exchange trades."""
+    with state().client() as client:
+        address = wallet if wallet.startswith("ait1") else client.wallet(wallet).address
+        found = client.performance(address, symbol=symbol, interval=interval, chain=state().settings.chain)
+
+    def render(console: Any) -> None:
+        if found.trades == 0:
+            console.print(found.message or f"no exchange trades by {address}")
+            return
+        rows = [
+            ("trades", found.trades),
+            ("bought / sold (AIT)", f"{found.bought:,.6f} / {found.sold:,.6f}"),
+            ("position (AIT)", f"{found.position:,.6f}"),
+            ("average cost (sat/AIT)", _fmt(found.average_cost, 2)),
+            ("mark: last trade (sat/AIT)", found.mark_price),
+            ("realised PnL (sat, after fees)", _fmt(found.realised_pnl, 2)),
+            ("unrealised PnL (sat)", _fmt(found.unrealised_pnl, 2)),
+            ("fees paid (sat)", found.fees),
+            ("total PnL (sat)", _fmt(found.total_pnl, 2)),
+            ("capital: peak position cost (sat)", _fmt(found.capital, 2)),
+            ("total return", "-" if found.total_return is None else f"{found.total_return:.2%}"),
+            ("Sharpe", _fmt(found.sharpe, 3)),
+            ("Sortino", _fmt(found.sortino, 3)),
+            ("max drawdown", f"{found.max_drawdown:.2%}"),
+        ]
+        console.print(table(["", f"{wallet} on {found.chain}"], rows))
+        console.print(f"annualised: {found.annualisation}")
+        console.print(f"equity {sparkline([p.equity for p in found.curve])}")
+
+    emit(found, render)
+
+
+@app.command()
+def report(
+    symbol: SymbolOption,
+    type_: Annotated[
+        str, typer.Option("--type", "-t", help="Report type: market (portfolio, trading: not yet).")
+    ] = "market",
+    interval: IntervalOption = "1d",
+    format_: Annotated[str, typer.Option("--format", "-f", help="md, html or json.")] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here (Markdown: PNG beside it).")
+    ] = None,
+    bars: Annotated[int, typer.Option("--bars", help="Cover the last N bars.", min=10)] = 250,
+) -> None:
+    """A market report: price with SMA/Bollinger and RSI as a PNG chart (drawn by the daemon)."""
+    if format_ not in ("md", "html", "json"):
+        raise CliError(f"unknown format {format_!r}; use md, html or json")
+    if type_ not in ("market", "portfolio", "trading"):
+        raise CliError(f"unknown report type {type_!r}; use market")
+    body = {
+        "symbol": symbol,
+        "type": type_,
+        "interval": interval,
+        "format": format_,
+        "bars": bars,
+        "chain": state().settings.chain,
+    }
+    with state().client(timeout=120) as client:
+        found = client.report(body)
+    if output is None:
+        if state().json:
+            emit(found)
+            return
+        sys.stdout.write(found.content)
+        if found.files:
+            names = ", ".join(f.name for f in found.files)
+            warn(f"the chart ({names}) is written only with -o FILE")
+        return
+    written = [output, *(output.parent / f.name for f in found.files)]
+    try:
+        output.write_text(found.content, encoding="utf-8")
+        for file, path in zip(found.files, written[1:], strict=True):
+            path.write_bytes(base64.b64decode(file.base64))
+    except OSError as exc:
+        raise CliError(f"cannot write the report: {exc}") from None
+    result = {
+        "type": found.type,
+        "symbol": found.symbol,
+        "interval": found.interval,
+        "format": found.format,
+        "files": [str(p) for p in written],
+        "summary": found.summary,
+    }
+    emit(result, f"wrote {', '.join(str(p) for p in written)}")
+
+
+alert_app = typer.Typer(help="Alerts on market data: create, list, delete.", no_args_is_help=True)
+app.add_typer(alert_app, name="alert")
+
+
+@alert_app.command("create")
+def alert_create(
+    symbol: SymbolOption,
+    when: Annotated[
+        str, typer.Option("--when", help='Condition, e.g. "rsi(14) < 30" (see docs/analytics.md).')
+    ],
+    interval: IntervalOption = "1d",
+) -> None:
+    """An alert that fires once, when its condition holds on new bars of the symbol."""
+    with state().client() as client:
+        created = client.create_alert(symbol, when, interval)
+    emit(created, f"alert {created.id}: {created.symbol} {created.interval} when {created.when}")
+
+
+@alert_app.command("list")
+def alert_list() -> None:
+    """Every alert and whether it is active or has fired."""
+    with state().client() as client:
+        found = client.alerts()
+    _render_alerts(found)
+
+
+@alert_app.command("delete")
+def alert_delete(
+    alert_id: Annotated[int, typer.Argument(help="Alert id (see 'analytics alert list').")],
+) -> None:
+    """Remove an alert (what it fired stays in 'analytics alerts')."""
+    with state().client() as client:
+        left = client.delete_alert(alert_id)
+    emit(left, f"deleted alert {alert_id}")
+
+
+def _render_alerts(found: Any) -> None:
+    def render(console: Any) -> None:
+        if not found.alerts:
+            console.print("no alerts; create one with 'aitbc analytics alert create --symbol S --when ...'")
+            return
+        rows = [(a.id, a.symbol, a.interval, a.when, a.status) for a in found.alerts]
+        console.print(table(["id", "symbol", "interval", "when", "status"], rows))
+
+    emit(found, render)
+
+
+@app.command("alerts")
+def fired_alerts(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show the latest N.", min=1)] = 20,
+) -> None:
+    """Alerts that fired, newest first: the bar they fired on and the values that met the condition."""
+    with state().client() as client:
+        found = client.fired_alerts(limit)
+
+    def render(console: Any) -> None:
+        if not found.fired:
+            console.print("no alert has fired")
+            return
+        rows = [
+            (
+                f.id,
+                f.symbol,
+                f"{_when(f.bar, f.interval)}",
+                f.when,
+                ", ".join(f"{k}={v:,.4f}" for k, v in f.values.items()),
+            )
+            for f in found.fired
+        ]
+        console.print(table(["id", "symbol", "bar", "when", "values"], rows))
 
     emit(found, render)
 

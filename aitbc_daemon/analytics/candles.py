@@ -1,7 +1,5 @@
-"""OHLCV candles from trades: a pure function, so the exchange can feed it its fills later.
+"""OHLCV candles from trades: a pure function; `exchange_feed` feeds it the chain's exchange trades.
 
-Wiring it to the exchange's trade API is not done yet (the exchange is being
-written beside this); today it is used by tests and by whoever holds trades.
 A candle covers [start, start + interval) with start a multiple of the interval
 since the epoch (UTC); intervals without trades have no candle (no
 forward-filled bars that no trade made).
@@ -10,8 +8,6 @@ forward-filled bars that no trade made).
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import numpy as np
 
 from aitbc_daemon.analytics.ohlcv_csv import Bar
 
@@ -40,6 +36,8 @@ def build_candles(trades: Iterable[tuple[float, float, float]], interval: str) -
     Trades at the same timestamp keep their given order (a stable sort), so open and close
     are the first and last trade of the interval as they happened.
     """
+    import numpy as np  # here, not at import: the daemon starts without numpy (it loads on first use)
+
     seconds = interval_seconds(interval)
     array = np.asarray(list(trades), dtype=np.float64).reshape(-1, 3)
     if array.size == 0:

@@ -1,4 +1,4 @@
-"""Technical indicators with TA-Lib's exact definitions, vectorised with numpy and scipy.
+"""Technical indicators with TA-Lib's exact definitions, each one compiled pass over the bars.
 
 Each function returns its values over the whole input, NaN for the leading
 bars where TA-Lib returns nothing, together with that count (TA-Lib's
@@ -17,10 +17,21 @@ compatibility, unstable period 0), so results agree with `talib` to rounding:
 - ATR(n): Wilder smoothing of the true range, seeded with the SMA of the first n true
   ranges (from bar 1, which has a previous close); lookback n.
 
-Recursions (EMA, Wilder) run through `scipy.signal.lfilter` with the SMA seed as
-its initial condition; window sums are exact tree sums (see `_window_means`). No Python
-loop runs over bars. Input with NaN or infinities, or shorter than an indicator needs,
-is refused with `IndicatorInputError` naming the window and the length.
+Speed (issue 6: within 3x of TA-Lib on 1,000,000 bars): every indicator is one numba
+kernel (`@njit(cache=True, nogil=True)`) that walks the bars once and writes straight into
+the preallocated output arrays, so a call allocates only what it returns and an 8 KB
+block buffer (numpy temporaries of 8 MB each cost first-touch page faults under glibc's
+default malloc). Validation is one vectorised finiteness count per input, no temporary.
+`nogil` lets the daemon's worker threads compute in parallel. Numba is imported with this
+module, which the daemon loads on its first indicator request, never at start-up; the
+kernels compile once per machine (cached next to this file, or in numba's user cache).
+
+Recursions keep the form y = keep · y + alpha · x, one fused multiply-add on the
+loop-carried chain (TA-Lib's (x - y) · k + y has two). Window sums run as a running sum
+that is summed afresh from its own n values every ceil(n / _BLOCK) · _BLOCK bars, so rounding
+cannot drift over a long series (TA-Lib's running sums keep the rounding of the largest
+values they have seen). Input with NaN or infinities, or shorter than an indicator
+needs, is refused with `IndicatorInputError` naming the window and the length.
 """
 
 from __future__ import annotations
@@ -28,9 +39,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
+from numba import njit
 
 TA_EPSILON = 1e-8  # TA-Lib's TA_IS_ZERO / TA_IS_ZERO_OR_NEG threshold
+_BLOCK = 1024  # bars per block of a windowed kernel; a running window sum is re-summed
+# exactly at the start of every block, or every ceil(n / _BLOCK) blocks for longer windows
+
+# `contract` lets LLVM fuse a multiply and an add into one FMA (one rounding instead of two);
+# no other fast-math assumption: no reassociation, NaN and infinity keep their meaning.
+_kernel = njit(cache=True, nogil=True, fastmath={"contract"})
 
 
 class IndicatorInputError(ValueError):
@@ -46,12 +63,221 @@ class Series:
     lookback: int
 
 
+# --- kernels: one pass each, writing into arrays the caller allocated --------------------
+
+
+@_kernel
+def _first_non_finite(x: np.ndarray) -> int:
+    """Index of the first NaN or infinity in x, or -1. The count runs vectorised over the
+    whole array (no temporary, no early exit); only bad input is scanned again for the index."""
+    bad = 0
+    for i in range(x.size):
+        bad += not np.isfinite(x[i])
+    if bad:
+        for i in range(x.size):
+            if not np.isfinite(x[i]):
+                return i
+    return -1
+
+
+@_kernel
+def _window_sum(x: np.ndarray, end: int, n: int) -> float:
+    """x[end - n + 1] + ... + x[end], in order (TA-Lib's seed sums)."""
+    total = 0.0
+    for i in range(end - n + 1, end + 1):
+        total += x[i]
+    return total
+
+
+@_kernel
+def _resum_blocks(n: int) -> int:
+    """How many blocks a window sum of n values runs before it is summed afresh (at least n bars)."""
+    return (n + _BLOCK - 1) // _BLOCK
+
+
+@_kernel
+def _sma_kernel(x: np.ndarray, n: int, out: np.ndarray) -> None:
+    """out[i] = mean(x[i-n+1 : i+1]) for i >= n - 1; out[:n-1] = NaN.
+
+    Block by block: the running sum into a small buffer (its only loop-carried dependency
+    one add), then the division in a separate loop that vectorises. The sum starts afresh
+    from its n values every `_resum_blocks(n)` blocks."""
+    out[: n - 1] = np.nan
+    every = _resum_blocks(n)
+    sums = np.empty(_BLOCK)
+    total = 0.0
+    for block, start in enumerate(range(n - 1, x.size, _BLOCK)):
+        stop = min(start + _BLOCK, x.size)
+        first = start
+        if block % every == 0:
+            total = _window_sum(x, start, n)
+            sums[0] = total
+            first = start + 1
+        for i in range(first, stop):
+            total += x[i] - x[i - n]
+            sums[i - start] = total
+        body = out[start:stop]
+        for i in range(stop - start):
+            body[i] = sums[i] / n
+
+
+@_kernel
+def _bbands_kernel(
+    x: np.ndarray, n: int, k: float, upper: np.ndarray, middle: np.ndarray, lower: np.ndarray
+) -> None:
+    """Middle = SMA(n), bands = middle ± k · sqrt(mean(x²) - middle²) (0 below TA-Lib's zero).
+
+    Like `_sma_kernel`: per block, the running sums of x and x² into buffers, then the
+    means, variance, square root and bands in one loop that vectorises."""
+    upper[: n - 1] = np.nan
+    middle[: n - 1] = np.nan
+    lower[: n - 1] = np.nan
+    every = _resum_blocks(n)
+    sums = np.empty(_BLOCK)
+    square_sums = np.empty(_BLOCK)
+    total = 0.0
+    squares = 0.0
+    for block, start in enumerate(range(n - 1, x.size, _BLOCK)):
+        stop = min(start + _BLOCK, x.size)
+        first = start
+        if block % every == 0:
+            total = 0.0
+            squares = 0.0
+            for i in range(start - n + 1, start + 1):
+                total += x[i]
+                squares += x[i] * x[i]
+            sums[0] = total
+            square_sums[0] = squares
+            first = start + 1
+        for i in range(first, stop):
+            new, old = x[i], x[i - n]
+            total += new - old
+            squares += new * new - old * old
+            sums[i - start] = total
+            square_sums[i - start] = squares
+        top, mid, bottom = upper[start:stop], middle[start:stop], lower[start:stop]
+        for i in range(stop - start):
+            mean = sums[i] / n
+            variance = square_sums[i] / n - mean * mean
+            band = k * np.sqrt(variance) if variance >= TA_EPSILON else 0.0
+            mid[i] = mean
+            top[i] = mean + band
+            bottom[i] = mean - band
+
+
+@_kernel
+def _ema_kernel(x: np.ndarray, n: int, out: np.ndarray) -> None:
+    """EMA(n) with k = 2 / (n + 1), seeded at bar n - 1 with the SMA of x[:n]; out[:n-1] = NaN."""
+    alpha = 2.0 / (n + 1)
+    keep = 1.0 - alpha
+    out[: n - 1] = np.nan
+    y = _window_sum(x, n - 1, n) / n
+    out[n - 1] = y
+    for i in range(n, x.size):
+        y = keep * y + alpha * x[i]
+        out[i] = y
+
+
+@_kernel
+def _rsi_kernel(x: np.ndarray, n: int, out: np.ndarray) -> None:
+    """Wilder RSI: gains and losses averaged with 1 / n, seeded with their means over bars 1..n."""
+    alpha = 1.0 / n
+    keep = 1.0 - alpha
+    out[:n] = np.nan
+    gain = 0.0
+    loss = 0.0
+    for i in range(1, n + 1):
+        change = x[i] - x[i - 1]
+        if change < 0.0:
+            loss -= change
+        else:
+            gain += change
+    gain /= n
+    loss /= n
+    total = gain + loss
+    out[n] = 100.0 * (gain / total) if total >= TA_EPSILON else 0.0
+    for i in range(n + 1, x.size):
+        change = x[i] - x[i - 1]
+        gain = keep * gain + alpha * max(change, 0.0)
+        loss = keep * loss + alpha * max(-change, 0.0)
+        total = gain + loss
+        out[i] = 100.0 * (gain / total) if total >= TA_EPSILON else 0.0
+
+
+@_kernel
+def _macd_kernel(
+    x: np.ndarray, fast: int, slow: int, signal: int, line: np.ndarray, sig: np.ndarray, hist: np.ndarray
+) -> None:
+    """MACD line (fast EMA - slow EMA, both seeded at bar slow - 1), its signal EMA seeded with the
+    mean of the line over bars slow-1 .. lookback, and the histogram; NaN before the lookback."""
+    lookback = (slow - 1) + (signal - 1)
+    line[:lookback] = np.nan
+    sig[:lookback] = np.nan
+    hist[:lookback] = np.nan
+    fast_alpha, slow_alpha, signal_alpha = 2.0 / (fast + 1), 2.0 / (slow + 1), 2.0 / (signal + 1)
+    fast_keep, slow_keep, signal_keep = 1.0 - fast_alpha, 1.0 - slow_alpha, 1.0 - signal_alpha
+    fast_y = _window_sum(x, slow - 1, fast) / fast
+    slow_y = _window_sum(x, slow - 1, slow) / slow
+    seed = fast_y - slow_y  # the signal's seed: the line's sum over its first `signal` bars
+    for i in range(slow, lookback + 1):
+        fast_y = fast_keep * fast_y + fast_alpha * x[i]
+        slow_y = slow_keep * slow_y + slow_alpha * x[i]
+        seed += fast_y - slow_y
+    value = fast_y - slow_y
+    signal_y = seed / signal
+    line[lookback] = value
+    sig[lookback] = signal_y
+    hist[lookback] = value - signal_y
+    for i in range(lookback + 1, x.size):
+        fast_y = fast_keep * fast_y + fast_alpha * x[i]
+        slow_y = slow_keep * slow_y + slow_alpha * x[i]
+        value = fast_y - slow_y
+        signal_y = signal_keep * signal_y + signal_alpha * value
+        line[i] = value
+        sig[i] = signal_y
+        hist[i] = value - signal_y
+
+
+@_kernel
+def _true_range_at(high: np.ndarray, low: np.ndarray, close: np.ndarray, i: int) -> float:
+    """TA-Lib's TRANGE at bar i >= 1: the largest of high - low and the gaps to the previous close."""
+    previous = close[i - 1]
+    return max(high[i] - low[i], abs(high[i] - previous), abs(low[i] - previous))
+
+
+@_kernel
+def _true_range_kernel(high: np.ndarray, low: np.ndarray, close: np.ndarray, out: np.ndarray) -> None:
+    if out.size:  # numba does not bounds-check: an empty input must not be written at all
+        out[0] = np.nan
+    for i in range(1, close.size):
+        out[i] = _true_range_at(high, low, close, i)
+
+
+@_kernel
+def _atr_kernel(high: np.ndarray, low: np.ndarray, close: np.ndarray, n: int, out: np.ndarray) -> None:
+    """Wilder average (1 / n) of the true range, seeded at bar n with the mean of bars 1..n."""
+    alpha = 1.0 / n
+    keep = 1.0 - alpha
+    out[:n] = np.nan
+    y = 0.0
+    for i in range(1, n + 1):
+        y += _true_range_at(high, low, close, i)
+    y /= n
+    out[n] = y
+    for i in range(n + 1, close.size):
+        y = keep * y + alpha * _true_range_at(high, low, close, i)
+        out[i] = y
+
+
+# --- validation and the public functions -------------------------------------------------
+
+
 def _prices(values: np.ndarray | list[float], what: str = "prices") -> np.ndarray:
     array = np.ascontiguousarray(values, dtype=np.float64)
     if array.ndim != 1:
         raise IndicatorInputError(f"{what} must be one-dimensional, got shape {array.shape}")
-    if not np.isfinite(array).all():
-        bad = int(np.flatnonzero(~np.isfinite(array))[0])
+    bad = _first_non_finite(array)
+    if bad >= 0:
         raise IndicatorInputError(f"{what} contain NaN or infinity (first at bar {bad})")
     return array
 
@@ -69,68 +295,12 @@ def _need(name: str, length: int, needed: int) -> None:
         raise IndicatorInputError(f"{name} needs at least {needed} bars, got {length}")
 
 
-def _window_means(x: np.ndarray, n: int) -> np.ndarray:
-    """Mean of every window of n consecutive values (len(x) - n + 1 of them).
-
-    Window sums are built by doubling (sums of 1, 2, 4, ... values, then the binary
-    digits of n added up), so each is a short tree sum of its own n values: no drift
-    over a long series, unlike a running or cumulative sum, and no Python loop over bars.
-    """
-    count = x.size - n + 1
-    total: np.ndarray | None = None
-    block, size, start = x, 1, 0  # block[i] = sum(x[i : i + size])
-    while True:
-        if n & size:
-            part = block[start : start + count]
-            total = part.copy() if total is None else np.add(total, part, out=total)
-            start += size
-        if size * 2 > n:
-            break
-        block = block[:-size] + block[size:]
-        size *= 2
-    assert total is not None
-    total /= n
-    return total
-
-
-def _ema_from(x: np.ndarray, n: int, seed_at: int, alpha: float, lookback: int | None = None) -> np.ndarray:
-    """EMA of x seeded at bar `seed_at` with the SMA of x[seed_at-n+1 : seed_at+1], as a full-length
-    array: NaN before `lookback` (default `seed_at`), then y[i] = alpha · x[i] + (1 - alpha) · y[i-1].
-
-    The recursion is an order-1 IIR filter (`lfilter`) whose initial condition carries the seed.
-    """
-    lookback = seed_at if lookback is None else lookback
-    seed = float(x[seed_at - n + 1 : seed_at + 1].sum() / n)
-    out = np.empty(x.size)
-    out[:lookback] = np.nan
-    out[seed_at] = seed
-    if seed_at + 1 < x.size:
-        keep = 1.0 - alpha
-        out[seed_at + 1 :] = lfilter([alpha], [1.0, -keep], x[seed_at + 1 :], zi=[keep * seed])[0]
-    return out
-
-
-def _blank(size: int, lookback: int) -> tuple[np.ndarray, np.ndarray]:
-    """A full-length output with its first `lookback` values NaN, and the view to fill after them."""
-    out = np.empty(size)
-    out[:lookback] = np.nan
-    return out, out[lookback:]
-
-
-def _bar_changes(x: np.ndarray) -> np.ndarray:
-    """x[i] - x[i-1] at index i (index 0 is 0 and never used), so results stay aligned with the bars."""
-    change = np.empty(x.size)
-    change[0] = 0.0
-    np.subtract(x[1:], x[:-1], out=change[1:])
-    return change
-
-
 def sma(close: np.ndarray | list[float], period: int) -> Series:
     n = _window("SMA", period)
     x = _prices(close)
     _need(f"SMA({n})", x.size, n)
-    out, body = _blank(x.size, n - 1)
-    body[:] = _window_means(x, n)
+    out = np.empty(x.size)
+    _sma_kernel(x, n, out)
     return Series(f"sma_{n}", out, n - 1)
 
 
@@ -138,29 +308,17 @@ def ema(close: np.ndarray | list[float], period: int) -> Series:
     n = _window("EMA", period)
     x = _prices(close)
     _need(f"EMA({n})", x.size, n)
-    return Series(f"ema_{n}", _ema_from(x, n, n - 1, 2.0 / (n + 1)), n - 1)
-
-
-def _wilder(x: np.ndarray, n: int) -> np.ndarray:
-    """Wilder's average of x[1:] (x[0] is a placeholder): seeded at bar n with the mean of x[1 : n+1]."""
-    return _ema_from(x, n, n, 1.0 / n)
+    out = np.empty(x.size)
+    _ema_kernel(x, n, out)
+    return Series(f"ema_{n}", out, n - 1)
 
 
 def rsi(close: np.ndarray | list[float], period: int) -> Series:
     n = _window("RSI", period)
     x = _prices(close)
     _need(f"RSI({n})", x.size, n + 1)
-    change = _bar_changes(x)
-    gains = np.maximum(change, 0.0)
-    losses = np.subtract(gains, change, out=change)  # exactly max(-change, 0)
-    avg_gain = _wilder(gains, n)[n:]
-    avg_loss = _wilder(losses, n)[n:]
-    total = np.add(avg_gain, avg_loss, out=avg_loss)
-    out, body = _blank(x.size, n)
-    flat = total < TA_EPSILON  # TA-Lib answers 0 where gains + losses are (near) zero
-    np.divide(avg_gain, total, out=body, where=~flat)
-    body[flat] = 0.0
-    body *= 100.0
+    out = np.empty(x.size)
+    _rsi_kernel(x, n, out)
     return Series(f"rsi_{n}", out, n)
 
 
@@ -173,15 +331,13 @@ def macd(close: np.ndarray | list[float], fast: int, slow: int, signal: int) -> 
     x = _prices(close)
     lookback = (slow - 1) + (signal - 1)
     _need(f"MACD({fast},{slow},{signal})", x.size, lookback + 1)
-    line = _ema_from(x, fast, slow - 1, 2.0 / (fast + 1))  # fast EMA seeded where the slow one is
-    line -= _ema_from(x, slow, slow - 1, 2.0 / (slow + 1))
-    signal_line = _ema_from(line, signal, lookback, 2.0 / (signal + 1))  # seeded on line[slow-1 : lookback+1]
-    line[:lookback] = np.nan
+    line, signal_line, hist = np.empty(x.size), np.empty(x.size), np.empty(x.size)
+    _macd_kernel(x, fast, slow, signal, line, signal_line, hist)
     label = f"{fast}_{slow}_{signal}"
     return [
         Series(f"macd_{label}", line, lookback),
         Series(f"macd_signal_{label}", signal_line, lookback),
-        Series(f"macd_hist_{label}", line - signal_line, lookback),
+        Series(f"macd_hist_{label}", hist, lookback),
     ]
 
 
@@ -192,18 +348,8 @@ def bbands(close: np.ndarray | list[float], period: int, deviations: float) -> l
         raise IndicatorInputError(f"Bollinger deviations must be in (0, 100], got {deviations!r}")
     x = _prices(close)
     _need(f"Bollinger({n})", x.size, n)
-    mean = _window_means(x, n)
-    variance = _window_means(x * x, n)
-    variance -= mean * mean  # population variance, as TA-Lib computes it
-    variance[variance < TA_EPSILON] = 0.0
-    band = np.sqrt(variance, out=variance)
-    band *= k
-    (upper, upper_body), (middle, middle_body), (lower, lower_body) = (
-        _blank(x.size, n - 1) for _ in range(3)
-    )
-    np.add(mean, band, out=upper_body)
-    middle_body[:] = mean
-    np.subtract(mean, band, out=lower_body)
+    upper, middle, lower = np.empty(x.size), np.empty(x.size), np.empty(x.size)
+    _bbands_kernel(x, n, k, upper, middle, lower)
     label = f"{n}_{k:g}"
     return [
         Series(f"bb_upper_{label}", upper, n - 1),
@@ -214,13 +360,14 @@ def bbands(close: np.ndarray | list[float], period: int, deviations: float) -> l
 
 def true_range(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
     """TA-Lib's TRANGE at index i >= 1: the largest of high - low and the gaps to the previous close.
-    Index 0 (no previous close) is NaN."""
+    Index 0 (no previous close) is NaN. Expects validated float64 arrays of one length."""
     out = np.empty(close.size)
-    out[0] = np.nan
-    body, previous, h, lo = out[1:], close[:-1], high[1:], low[1:]
-    np.subtract(h, lo, out=body)
-    np.maximum(body, np.abs(h - previous), out=body)
-    np.maximum(body, np.abs(lo - previous), out=body)
+    _true_range_kernel(
+        np.ascontiguousarray(high, np.float64),
+        np.ascontiguousarray(low, np.float64),
+        np.ascontiguousarray(close, np.float64),
+        out,
+    )
     return out
 
 
@@ -235,4 +382,6 @@ def atr(
     if not h.size == lo.size == c.size:
         raise IndicatorInputError(f"high, low and close differ in length ({h.size}, {lo.size}, {c.size})")
     _need(f"ATR({n})", c.size, n + 1)
-    return Series(f"atr_{n}", _wilder(true_range(h, lo, c), n), n)
+    out = np.empty(c.size)
+    _atr_kernel(h, lo, c, n, out)
+    return Series(f"atr_{n}", out, n)

@@ -7,7 +7,7 @@ values are None where TA-Lib gives no value (the first `lookback` bars).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Literal
 
 from annotated_types import Ge, Gt, Le, MaxLen, MinLen
 
@@ -72,6 +72,10 @@ class MarketData(ApiModel):
     interval: str
     total: int  # bars in the series; `bars` holds the last `limit` of them
     bars: list[BarOut]
+    source: str | None = None  # "exchange:<chain>" for candles built from the chain's trades
+    price_unit: str | None = None  # e.g. "satoshi per AIT" for AITBC/BTC; None for an imported series
+    volume_unit: str | None = None  # e.g. "AIT"
+    message: str | None = None  # why `bars` is empty, when it is
 
 
 @dataclass
@@ -117,3 +121,114 @@ class IndicatorResult(ApiModel):
     timestamps: list[int]  # of the rows returned (the last `limit` when a limit was given)
     close: list[float]
     columns: list[IndicatorColumn]
+
+
+@dataclass
+class EquityPoint(ApiModel):
+    """The wallet's book at one bar's close, marked at that close."""
+
+    timestamp: int  # the bar's start
+    mark: float  # satoshi per AIT (the bar's close, or the last one carried over a bar without trades)
+    position: float  # AIT held from exchange trades (negative: sold more than bought)
+    pnl: float  # satoshi: realised + unrealised so far, after fees
+    equity: float  # satoshi: capital + pnl
+    drawdown: float  # fraction below the equity's running peak (0 at a new peak)
+    ret: float  # simple return of this bar on the previous bar's equity
+
+
+@dataclass
+class Performance(ApiModel):
+    """A wallet's exchange trading record; PnL in satoshi, sizes in AIT, prices in satoshi per AIT."""
+
+    chain: str
+    address: str
+    symbol: str
+    interval: str
+    trades: int
+    bought: float  # AIT
+    sold: float  # AIT
+    position: float  # AIT, bought - sold
+    average_cost: float | None  # satoshi per AIT of the open position (None when flat)
+    mark_price: int | None  # the market's last trade price
+    realised_pnl: float  # closed quantity at (exit - average entry), minus every fee paid
+    unrealised_pnl: float  # open position at (mark - average cost)
+    fees: int  # satoshi paid as taker
+    total_pnl: float
+    capital: float  # the largest cost of the open position over time: the base of returns
+    total_return: float | None  # total_pnl / capital
+    sharpe: float | None  # annualised; None with fewer than 2 returns or no variation
+    sortino: float | None  # annualised; None without a losing bar
+    max_drawdown: float  # largest fall of equity from a running peak, as a fraction
+    periods_per_year: float
+    annualisation: str
+    curve: list[EquityPoint]
+    message: str | None = None
+
+
+@dataclass
+class AlertRequest(ApiModel):
+    symbol: Symbol
+    when: Annotated[str, MinLen(1), MaxLen(200)]
+    interval: Interval = "1d"
+
+
+@dataclass
+class AlertOut(ApiModel):
+    id: int
+    symbol: str
+    interval: str
+    when: str
+    status: str  # active until it fires, then fired (an alert fires once)
+    created_at: float
+    checked_through: int | None  # bar timestamp evaluated last (bars after it are new data)
+    fired_at: float | None = None
+
+
+@dataclass
+class AlertList(ApiModel):
+    alerts: list[AlertOut]
+
+
+@dataclass
+class FiredAlert(ApiModel):
+    id: int  # the alert's id
+    symbol: str
+    interval: str
+    when: str
+    bar: int  # timestamp of the bar on which the condition held
+    close: float
+    values: dict[str, float]  # each operand of the condition on that bar, e.g. {"rsi(14)": 27.3}
+    fired_at: float
+
+
+@dataclass
+class FiredAlertList(ApiModel):
+    fired: list[FiredAlert]
+
+
+@dataclass
+class ReportRequest(ApiModel):
+    symbol: Symbol
+    type: Literal["market", "portfolio", "trading"] = "market"
+    interval: Interval = "1d"
+    format: Literal["md", "html", "json"] = "md"
+    bars: Annotated[int, Ge(10), Le(100_000)] = 250  # the chart's and the table's window (last N bars)
+    chain: Annotated[str, MinLen(1), MaxLen(64)] | None = None  # AITBC/BTC: whose trades (default: daemon's)
+
+
+@dataclass
+class ReportFile(ApiModel):
+    name: str  # a file name the Markdown references, e.g. AAPL-1d-price.png
+    media_type: str
+    base64: str
+
+
+@dataclass
+class ReportOut(ApiModel):
+    type: str
+    symbol: str
+    interval: str
+    format: str
+    summary: dict[str, float | int | str | None]
+    content: str  # the document: Markdown, a self-contained HTML page (images inline) or JSON
+    files: list[ReportFile]  # what the Markdown links to, to be written beside it; empty for html and json

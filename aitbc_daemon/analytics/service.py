@@ -7,12 +7,24 @@ the first indicator request, not at daemon start.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from aitbc_daemon.analytics import alerts
+from aitbc_daemon.analytics.exchange_feed import (
+    EXCHANGE_SYMBOL,
+    PRICE_UNIT,
+    VOLUME_UNIT,
+    all_trades,
+    is_exchange_symbol,
+    trade_candles,
+)
 from aitbc_daemon.analytics.models import (
+    AlertOut,
+    AlertRequest,
     BarOut,
     DatasetInfo,
     ImportRequest,
@@ -20,12 +32,20 @@ from aitbc_daemon.analytics.models import (
     IndicatorRequest,
     IndicatorResult,
     MarketData,
+    Performance,
+    ReportOut,
+    ReportRequest,
     SeriesOut,
     SymbolList,
 )
-from aitbc_daemon.analytics.ohlcv_csv import CsvRejected, read_ohlcv
+from aitbc_daemon.analytics.ohlcv_csv import Bar, CsvRejected, read_ohlcv
+from aitbc_daemon.analytics.performance import TooManyPeriods, measure
+from aitbc_daemon.analytics.report import market_report
 from aitbc_daemon.analytics.store import MarketStore, SeriesInfo
+from aitbc_daemon.chain.service import ChainService
 from aitbc_daemon.errors import AitbcError, Conflict, NotFound
+from aitbc_daemon.events import EventBus
+from aitbc_daemon.wallet.service import check_recipient
 
 if TYPE_CHECKING:
     from aitbc_daemon.analytics.indicators import Series
@@ -91,8 +111,11 @@ def dataset_text(name: str) -> str:
     return resources.files("aitbc_daemon.analytics").joinpath("data", DATASETS[name].file).read_text()
 
 
-def import_series(store: MarketStore, request: ImportRequest) -> SeriesOut:
-    """Validate the whole CSV, then store it as the series; on any problem nothing is written."""
+def import_series(store: MarketStore, request: ImportRequest, bus: EventBus | None = None) -> SeriesOut:
+    """Validate the whole CSV, then store it as the series; on any problem nothing is written.
+
+    With `bus`, the symbol's alerts are then checked on the new bars (and fired ones published).
+    """
     if (request.csv is None) == (request.dataset is None):
         raise AitbcError("send either csv (the file's text) or dataset (a bundled one's name)")
     if request.dataset is not None:
@@ -118,6 +141,8 @@ def import_series(store: MarketStore, request: ImportRequest) -> SeriesOut:
         raise Conflict(f"{symbol} {interval} exists already; pass replace to overwrite it")
     store.replace_series(symbol, interval, bars, source)
     found = next(s for s in store.series() if (s.symbol, s.interval) == (symbol, interval))
+    if bus is not None:
+        alerts.check_symbol(store.alerts, bus, symbol, lambda sym, ivl: store.bars(sym, ivl))
     return _series_out(found)
 
 
@@ -128,13 +153,122 @@ def symbols(store: MarketStore) -> SymbolList:
     return SymbolList([_series_out(s) for s in store.series()], datasets)
 
 
-def market_data(store: MarketStore, symbol: str, interval: str, limit: int | None) -> MarketData:
+def market_data(
+    store: MarketStore, symbol: str, interval: str, limit: int | None, *, chains: ChainService, chain: str
+) -> MarketData:
+    """A stored series, or for AITBC/BTC candles built now from the chain's exchange trades."""
     _check_interval(interval)
+    if is_exchange_symbol(symbol):
+        return exchange_market_data(chains, chain, interval, limit)
     total = _total(store, symbol, interval)
     bars = store.bars(symbol, interval, limit)
     return MarketData(
         symbol, interval, total, [BarOut(b.timestamp, b.open, b.high, b.low, b.close, b.volume) for b in bars]
     )
+
+
+def exchange_market_data(chains: ChainService, chain: str, interval: str, limit: int | None) -> MarketData:
+    candles = trade_candles(all_trades(chains, chain), interval)
+    shown = candles if limit is None else candles[-limit:]
+    return MarketData(
+        EXCHANGE_SYMBOL,
+        interval,
+        len(candles),
+        [BarOut(b.timestamp, b.open, b.high, b.low, b.close, b.volume) for b in shown],
+        f"exchange:{chain}",
+        PRICE_UNIT,
+        VOLUME_UNIT,
+        None if candles else f"no exchange trades yet on {chain}: no candles to show",
+    )
+
+
+def load_bars(store: MarketStore, chains: ChainService, chain: str) -> alerts.BarsLoader:
+    """How alerts read a symbol's bars: the stored series, or the exchange's candles for AITBC/BTC."""
+
+    def load(symbol: str, interval: str) -> list[Bar]:
+        if is_exchange_symbol(symbol):
+            return trade_candles(all_trades(chains, chain), interval)
+        return store.bars(symbol, interval)
+
+    return load
+
+
+def performance(chains: ChainService, chain: str, address: str, symbol: str, interval: str) -> Performance:
+    """A wallet's PnL and risk figures from its exchange trades (see `performance.py` for the rules)."""
+    _check_interval(interval)
+    if not is_exchange_symbol(symbol):
+        raise AitbcError(
+            f"performance is measured on the chain's exchange trades: "
+            f"symbol {EXCHANGE_SYMBOL}, not {symbol!r}",
+            code="bad_symbol",
+        )
+    check_recipient(address)
+    trades = all_trades(chains, chain)
+    candles = trade_candles(trades, interval)
+    try:
+        measured = measure(trades, candles, address, interval)
+    except TooManyPeriods as exc:
+        raise AitbcError(str(exc), code="bad_interval") from None
+    book = measured.book
+    count = sum(1 for t in trades if address in (t.buyer, t.seller))
+    mark = trades[-1].price if trades else None
+    unrealised = book.unrealised(mark) if mark is not None else 0.0
+    total = book.realised + unrealised
+    return Performance(
+        chain,
+        address,
+        EXCHANGE_SYMBOL,
+        interval,
+        count,
+        book.bought,
+        book.sold,
+        book.position,
+        book.basis / book.position if book.position else None,
+        mark,
+        book.realised,
+        unrealised,
+        book.fees,
+        total,
+        measured.capital,
+        total / measured.capital if measured.capital > 0 else None,
+        measured.sharpe,
+        measured.sortino,
+        measured.max_drawdown,
+        measured.periods_per_year,
+        f"sqrt({measured.periods_per_year:g}) {interval} bars per year (365 days, 24/7); risk-free rate 0",
+        measured.curve,
+        None if count else f"no exchange trades by {address} on {chain}",
+    )
+
+
+def create_alert(store: MarketStore, chains: ChainService, chain: str, request: AlertRequest) -> AlertOut:
+    _check_interval(request.interval)
+    exchange = is_exchange_symbol(request.symbol)
+    if exchange:
+        request = AlertRequest(EXCHANGE_SYMBOL, request.when, request.interval)
+    known = exchange or store.exists(request.symbol, request.interval)
+    bars = load_bars(store, chains, chain)(request.symbol, request.interval) if known else []
+    return alerts.create(store.alerts, request, bars, known)
+
+
+def report(store: MarketStore, chains: ChainService, chain: str, request: ReportRequest) -> ReportOut:
+    """A market report (document and PNG chart) of a stored series or of the exchange's candles."""
+    _check_interval(request.interval)
+    if request.type != "market":
+        raise AitbcError(
+            f"report type {request.type!r} is not available yet; use --type market", code="report_unavailable"
+        )
+    if is_exchange_symbol(request.symbol):
+        chain = request.chain or chain
+        request = dataclasses.replace(request, symbol=EXCHANGE_SYMBOL)
+        bars = trade_candles(all_trades(chains, chain), request.interval)
+        if not bars:
+            raise NotFound(f"no exchange trades yet on {chain}: nothing to report")
+        return market_report(request, bars, f"exchange:{chain}", PRICE_UNIT, VOLUME_UNIT)
+    _total(store, request.symbol, request.interval)
+    info = next(s for s in store.series() if (s.symbol, s.interval) == (request.symbol, request.interval))
+    bars = store.bars(request.symbol, request.interval)
+    return market_report(request, bars, info.source, "price", "volume")
 
 
 def _total(store: MarketStore, symbol: str, interval: str) -> int:

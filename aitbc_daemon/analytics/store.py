@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from aitbc_daemon.analytics.alert_store import AlertStore
 from aitbc_daemon.analytics.ohlcv_csv import Bar
 from aitbc_daemon.sqlite_db import sqlite_utils
 
@@ -57,6 +58,7 @@ class MarketStore:
             pk=("symbol", "interval", "ts"),
             if_not_exists=True,
         )
+        self.alerts = AlertStore(self._conn, self._lock)  # same file, connection and lock
 
     def close(self) -> None:
         with self._lock:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import csv
+import math
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
 from aitbc_daemon.analytics import indicators as ta
 
@@ -118,3 +123,78 @@ def test_nan_or_infinite_prices_are_refused():
 def test_bad_windows_are_refused(period):
     with pytest.raises(ta.IndicatorInputError, match="SMA window"):
         ta.sma(np.linspace(1, 2, 50), period)
+
+
+@pytest.mark.parametrize("period", [1023, 1024, 1025, 3000])
+def test_windows_longer_than_a_kernel_block_equal_talib(period):
+    """Windows of about a block (1024 bars) and longer: the running sums carry over block edges."""
+    high, low, close = _walk(4, 12_345)
+    _same(ta.sma(close, period), talib.SMA(close, period))
+    _same(ta.ema(close, period), talib.EMA(close, period))
+    _same(ta.rsi(close, period), talib.RSI(close, period))
+    _same(ta.atr(high, low, close, period), talib.ATR(high, low, close, period))
+    theirs = talib.BBANDS(close, period, 2.0, 2.0, 0)
+    for ours, expected in zip(ta.bbands(close, period, 2.0), theirs, strict=True):
+        _same(ours, expected)
+
+
+def test_window_sums_forget_the_rounding_of_huge_prices():
+    """A running sum keeps the rounding of the largest values it has seen (TA-Lib's SMA here is
+    off by about 1e-7 thousands of bars later); ours is summed afresh, so it recovers."""
+    rng = np.random.default_rng(7)
+    close = np.concatenate([1e9 + rng.random(300) * 1e3, 1.0 + rng.random(4000)])
+    n, later = 20, 300 + 2 * 1024
+    windows = sliding_window_view(close, n)
+    means = np.array([math.fsum(w) for w in windows]) / n
+    deviations = windows.std(axis=1)
+    np.testing.assert_allclose(ta.sma(close, n).values[n - 1 :][later:], means[later:], rtol=0, atol=1e-12)
+    upper, middle, lower = ta.bbands(close, n, 2.0)
+    np.testing.assert_allclose(middle.values[n - 1 :][later:], means[later:], rtol=0, atol=1e-12)
+    band = upper.values[n - 1 :] - lower.values[n - 1 :]
+    np.testing.assert_allclose(band[later:], 4.0 * deviations[later:], rtol=0, atol=1e-10)
+
+
+def test_true_range_equals_talib_and_empty_input_gives_nothing():
+    high, low, close = SERIES["walk1"]
+    ours, theirs = ta.true_range(high, low, close), talib.TRANGE(high, low, close)
+    assert np.isnan(ours[0]) and np.isnan(theirs[0])
+    np.testing.assert_allclose(ours[1:], theirs[1:], rtol=0, atol=1e-12)
+    assert ta.true_range(np.array([]), np.array([]), np.array([])).size == 0
+
+
+def test_a_bad_price_is_found_however_far_in():
+    close = np.linspace(1, 2, 100_000)
+    close[76_543] = -np.inf
+    with pytest.raises(ta.IndicatorInputError, match="NaN or infinity \\(first at bar 76543\\)"):
+        ta.sma(close, 20)
+    close[76_543] = 1.5
+    highs = close.copy()
+    highs[99_999] = np.nan
+    with pytest.raises(ta.IndicatorInputError, match="highs contain NaN or infinity \\(first at bar 99999"):
+        ta.atr(highs, close, close, 14)
+
+
+def test_worker_threads_compute_the_same_values_side_by_side():
+    """The kernels release the GIL (the daemon computes in worker threads): concurrent calls
+    must not share state."""
+    closes = [_walk(seed, 50_000)[2] for seed in range(4)]
+    alone = [ta.bbands(c, 20, 2.0)[0].values for c in closes]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda c: ta.bbands(c, 20, 2.0)[0].values, closes * 3))
+    for i, values in enumerate(together):
+        np.testing.assert_array_equal(values, alone[i % 4])
+
+
+def test_the_daemon_loads_numba_only_with_the_indicators():
+    """Numba (and LLVM) cost start-up time: the daemon's modules must not import them; the
+    indicators module does."""
+    probe = (
+        "import sys, aitbc_daemon.serve, aitbc_daemon.runtime, aitbc_daemon.analytics.service, "
+        "aitbc_daemon.analytics.routes\n"
+        "print('numba' in sys.modules)\n"
+        "import aitbc_daemon.analytics.indicators\n"
+        "print('numba' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("torch", "lightning", "pytorch_lightning", "pandas", "sklearn", "numpy")
+HEAVY = ("torch", "lightning", "pytorch_lightning", "pandas", "sklearn", "numpy", "scipy", "numba", "matplotlib")
 
 PROBE = """
 import importlib, pkgutil, sys

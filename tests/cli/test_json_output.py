@@ -128,6 +128,16 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
         ["analytics", "symbols", "--json"],
         ["analytics", "market-data", "--symbol", "AAPL", "--limit", "3", "--json"],
         ["analytics", "indicators", "--symbol", "AAPL", "--rsi", "14", "--macd", "12,26,9", "--json"],
+        ["analytics", "market-data", "--symbol", "AITBC/BTC", "--interval", "1h", "--json"],
+        ["analytics", "performance", "--wallet", "alice", "--json"],
+        ["analytics", "alert", "create", "--symbol", "AAPL", "--when", "rsi(14) < 30", "--json"],
+        ["analytics", "alert", "list", "--json"],
+        ["analytics", "alerts", "--json"],
+        ["analytics", "alert", "delete", "1", "--json"],
+        ["analytics", "report", "--type", "market", "--symbol", "AAPL", "-o", str(tmp_path / "r.md"), "--json"],
+        ["ai-trading", "strategies", "--json"],
+        ["ai-trading", "backtest", "--symbol", "AAPL", "--trades", "--json"],
+        ["ai-trading", "optimize", "--symbol", "AAPL", "--grid", "fast=5:10:5", "--walk-forward", "2", "--json"],
     ]
     # Governance steps out of their time, or by someone outside the council: refused before they
     # are sent. Under --json a refusal is an empty stdout and one line on stderr, with exit 1.
