@@ -9,7 +9,8 @@ import typer
 
 from aitbc_cli.amounts_input import shown
 from aitbc_cli.output import CliError, emit, state, table
-from aitbc_cli.secrets_input import PasswordFile, read_password
+from aitbc_cli.secrets_input import PasswordFile
+from aitbc_cli.signing import signing_password
 
 app = typer.Typer(
     help="Agent wallets: autonomous DAO voters with an owner and an emergency stop.", no_args_is_help=True
@@ -26,7 +27,7 @@ def _time(seconds: float) -> str:
 def _owner_password(client: Any, name: str, password_file: Any) -> str | None:
     """The owner wallet's password, unless that wallet is unlocked."""
     owner_wallet = client.agent(name).owner_wallet
-    return None if client.wallet(owner_wallet).unlocked_seconds else read_password(password_file)
+    return signing_password(client, owner_wallet, password_file)
 
 
 def _tx_line(result: Any, what: str) -> str:

@@ -9,7 +9,8 @@ import typer
 
 from aitbc_cli.amounts_input import shown, units_from_text
 from aitbc_cli.output import CliError, emit, state, table
-from aitbc_cli.secrets_input import PasswordFile, read_password
+from aitbc_cli.secrets_input import PasswordFile
+from aitbc_cli.signing import Fee, FromWallet, signing_password
 
 app = typer.Typer(help="Governance: proposals, votes, council, delegation, treasury.", no_args_is_help=True)
 council_app = typer.Typer(
@@ -17,10 +18,6 @@ council_app = typer.Typer(
 )
 app.add_typer(council_app, name="council")
 
-FromWallet = Annotated[
-    str, typer.Option("--from", help="Wallet that signs (an unlocked wallet needs no password).")
-]
-Fee = Annotated[str, typer.Option("--fee", help="Fee in AIT, paid to the block proposer.")]
 ProposalId = Annotated[int, typer.Argument(help="Proposal id (see 'aitbc dao list').", min=1)]
 TYPES = (
     "parameter-change",
@@ -45,7 +42,7 @@ def _utc(timestamp: int | None) -> str:
 def _send(from_: str, tx_type: str, payload: dict[str, Any], fee: str, password_file: Any, what: str) -> None:
     fee_units = units_from_text(fee, allow_zero=True)
     with state().client() as client:
-        password = None if client.wallet(from_).unlocked_seconds else read_password(password_file)
+        password = signing_password(client, from_, password_file)
         result = client.dao_transact(
             from_,
             chain=_chain(),

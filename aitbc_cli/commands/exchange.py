@@ -13,7 +13,8 @@ import typer
 
 from aitbc_cli.amounts_input import shown, units_from_text
 from aitbc_cli.output import CliError, emit, state, table
-from aitbc_cli.secrets_input import PasswordFile, read_password
+from aitbc_cli.secrets_input import PasswordFile
+from aitbc_cli.signing import Fee, FromWallet, signing_password
 
 app = typer.Typer(
     help="Trade AIT for bridged BTC: rate, buy, order book, orders, trades.", no_args_is_help=True
@@ -21,18 +22,10 @@ app = typer.Typer(
 
 SAT_PER_BTC = 10**8
 _BTC_TEXT = re.compile(r"(?P<whole>[0-9]{1,8})(?:\.(?P<fraction>[0-9]{1,8}))?")
-FromWallet = Annotated[
-    str, typer.Option("--from", help="Wallet that signs (an unlocked wallet needs no password).")
-]
-Fee = Annotated[str, typer.Option("--fee", help="Fee in AIT, paid to the block proposer.")]
 
 
 def _chain() -> str:
     return state().settings.chain
-
-
-def _password(client: Any, wallet: str, password_file: Any) -> str | None:
-    return None if client.wallet(wallet).unlocked_seconds else read_password(password_file)
 
 
 def satoshi_from_text(text: str) -> int:
@@ -90,7 +83,7 @@ def buy(
     satoshi = satoshi_from_text(btc_amount)
     fee_units = units_from_text(fee, allow_zero=True)
     with state().client() as client:
-        password = _password(client, from_, password_file)
+        password = signing_password(client, from_, password_file)
         result = client.exchange_buy(from_, chain=_chain(), btc=satoshi, fee=fee_units, password=password)
     emit(result, _tx_line(result, f"bought AIT for {btc(satoshi)}"))
 
@@ -143,7 +136,7 @@ def order(
     units = units_from_text(size)
     fee_units = units_from_text(fee, allow_zero=True)
     with state().client() as client:
-        password = _password(client, from_, password_file)
+        password = signing_password(client, from_, password_file)
         result = client.exchange_order(
             from_,
             chain=_chain(),
@@ -171,7 +164,7 @@ def cancel(
     """Take an open order off the book; what it holds comes back (allowed during a DAO pause)."""
     fee_units = units_from_text(fee, allow_zero=True)
     with state().client() as client:
-        password = _password(client, from_, password_file)
+        password = signing_password(client, from_, password_file)
         result = client.exchange_cancel(
             from_, chain=_chain(), order=order_id, fee=fee_units, password=password
         )

@@ -18,7 +18,8 @@ import typer
 
 from aitbc_cli.amounts_input import shown, units_from_text
 from aitbc_cli.output import CliError, emit, emit_line, key_value_table, state, table
-from aitbc_cli.secrets_input import PasswordFile, read_password
+from aitbc_cli.secrets_input import PasswordFile
+from aitbc_cli.signing import signing_password
 
 if TYPE_CHECKING:
     from aitbc_daemon.client import Client
@@ -99,8 +100,7 @@ def submit(
     current = state()
     with current.client() as client:
         wallet = _pick_wallet(client, from_)
-        unlocked = bool(client.wallet(wallet).unlocked_seconds)
-        password = None if unlocked else read_password(password_file)
+        password = signing_password(client, wallet, password_file)
         stored = []
         for path in inputs or []:
             with open(path, "rb") as handle:

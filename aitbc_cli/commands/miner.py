@@ -123,7 +123,7 @@ def start(
                 )
             if exc.code != "stake_required":
                 raise
-            # One line that says what to do, with the wallet's name in place of the placeholder.
+            # One line that says what to do, naming the wallet where the message says PAYOUT_WALLET.
             raise CliError(exc.message.replace("PAYOUT_WALLET", wallet)) from None
 
     def render(console: Any) -> None:

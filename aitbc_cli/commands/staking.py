@@ -9,23 +9,16 @@ import typer
 
 from aitbc_cli.amounts_input import shown, units_from_text
 from aitbc_cli.output import CliError, emit, state, table
-from aitbc_cli.secrets_input import PasswordFile, read_password
+from aitbc_cli.secrets_input import PasswordFile
+from aitbc_cli.signing import Fee, FromWallet, signing_password
 
 app = typer.Typer(help="Stake AIT in GPU pools, see pending rewards, claim them.", no_args_is_help=True)
 
-FromWallet = Annotated[
-    str, typer.Option("--from", help="Wallet that signs (an unlocked wallet needs no password).")
-]
 WalletOption = Annotated[str, typer.Option("--wallet", "-w", help="Wallet whose positions to show.")]
-Fee = Annotated[str, typer.Option("--fee", help="Fee in AIT, paid to the block proposer.")]
 
 
 def _chain() -> str:
     return state().settings.chain
-
-
-def _password(client: Any, wallet: str, password_file: Any) -> str | None:
-    return None if client.wallet(wallet).unlocked_seconds else read_password(password_file)
 
 
 def _utc(timestamp: int) -> str:
@@ -83,7 +76,7 @@ def stake(
     units = units_from_text(amount)
     fee_units = units_from_text(fee, allow_zero=True)
     with state().client() as client:
-        password = _password(client, from_, password_file)
+        password = signing_password(client, from_, password_file)
         result = client.stake(
             from_, chain=_chain(), pool=pool, amount=units, fee=fee_units, password=password
         )
@@ -118,7 +111,7 @@ def unstake(
                 if not typer.confirm(f"{warning[0].upper()}{warning[1:]}. Unstake anyway?", default=False):
                     raise CliError("cancelled")
             accept = True
-        password = _password(client, from_, password_file)
+        password = signing_password(client, from_, password_file)
         result = client.unstake(
             from_, chain=_chain(), position=position, accept_penalty=accept, fee=fee_units, password=password
         )
@@ -260,7 +253,7 @@ def claim(
     """Pay out pending rewards of one position, or of all the wallet's positions."""
     fee_units = units_from_text(fee, allow_zero=True)
     with state().client() as client:
-        password = _password(client, from_, password_file)
+        password = signing_password(client, from_, password_file)
         result = client.claim_rewards(
             from_, chain=_chain(), position=position, fee=fee_units, password=password
         )
