@@ -37,7 +37,12 @@ from aitbc_daemon.runtime import DaemonRuntime
 from aitbc_daemon.staking.routes import router as staking_router
 from aitbc_daemon.system.models import ErrorResponse
 from aitbc_daemon.system.routes import router as system_router
+from aitbc_daemon.trading.bots.routes import router as bots_router
+from aitbc_daemon.trading.bots.runner import run_bots
+from aitbc_daemon.trading.portfolio.routes import router as portfolio_router
+from aitbc_daemon.trading.predict.routes import router as predict_router
 from aitbc_daemon.trading.routes import router as trading_router
+from aitbc_daemon.trading.sweeps.routes import router as sweeps_router
 from aitbc_daemon.wallet.routes import router as wallet_router
 
 log = logging.getLogger("aitbc.daemon")
@@ -68,6 +73,8 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
         runtime.start_task(sweep_jobs(runtime.coordinator), name="jobs.sweep")
         runtime.start_task(runtime.miner.resume(), name="miner.resume")
         runtime.start_task(run_agents(runtime.agents, runtime.bus), name="agents.runner")
+        if runtime.bots is not None:
+            runtime.start_task(run_bots(runtime.bots, runtime.bus), name="trading.bots")
         runtime.start_task(watch_exchange_alerts(runtime), name="analytics.exchange_alerts")
         runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
         yield
@@ -77,6 +84,8 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
         runtime.chains.close()
         runtime.coordinator.store.close()
         runtime.agents.service.close()
+        if runtime.bots is not None:
+            runtime.bots.service.close()
         runtime.market.close()
 
     api = FastAPI(
@@ -100,6 +109,10 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     api.include_router(analytics_router)
     api.include_router(exchange_router)
     api.include_router(trading_router)
+    api.include_router(sweeps_router)
+    api.include_router(bots_router)
+    api.include_router(predict_router)
+    api.include_router(portfolio_router)
     api.include_router(jobs_router)
     api.include_router(miner_router)
     _install_error_handlers(api)

@@ -101,7 +101,11 @@ if TYPE_CHECKING:
     )
     from aitbc_daemon.miner.models import MinerStatus, MinerToken
     from aitbc_daemon.staking.models import PoolList, PositionList, StakingReport, StakingTxResult
+    from aitbc_daemon.trading.bots.models import BotAnalytics, BotList, BotOut, TickOut
     from aitbc_daemon.trading.models import BacktestOut, OptimizeOut, StrategyList
+    from aitbc_daemon.trading.portfolio.models import PortfolioOut, RiskOut
+    from aitbc_daemon.trading.predict.models import PredictOut
+    from aitbc_daemon.trading.sweeps.models import SweepOut
     from aitbc_daemon.wallet.models import (
         CreatedWallet,
         ExportedWallet,
@@ -124,6 +128,9 @@ agents_models = lazy_module("aitbc_daemon.agents.models")
 analytics_models = lazy_module("aitbc_daemon.analytics.models")
 exchange_models = lazy_module("aitbc_daemon.exchange.models")
 trading_models = lazy_module("aitbc_daemon.trading.models")
+bots_models = lazy_module("aitbc_daemon.trading.bots.models")
+portfolio_models = lazy_module("aitbc_daemon.trading.portfolio.models")
+sweeps_models = lazy_module("aitbc_daemon.trading.sweeps.models")
 
 BASE_URL = "http://aitbc"
 SUBSCRIBED_EVENT = "subscribed"
@@ -608,6 +615,51 @@ class Client(_Protocol):
     def optimize(self, body: dict[str, Any]) -> OptimizeOut:
         """`body`: strategy, grid {name: "a:b:step"}, metric, walk_forward, and the backtest's data and costs."""
         return self._call(trading_models.OptimizeOut, "POST", "/v1/trading/optimize", body)
+
+    def create_sweep(self, body: dict[str, Any]) -> SweepOut:
+        """`body`: the optimize body plus jobs, payment (units per job), wallet, password."""
+        return self._call(sweeps_models.SweepOut, "POST", "/v1/trading/sweeps", body)
+
+    def sweep(self, sweep_id: str) -> SweepOut:
+        path = f"/v1/trading/sweeps/{quote(sweep_id, safe='')}"
+        return self._call(sweeps_models.SweepOut, "GET", path)
+
+    def portfolio(self, body: dict[str, Any]) -> PortfolioOut:
+        """`body`: symbols, objective, min_weight, max_weight, shrinkage, holdout, interval, start, end."""
+        return self._call(portfolio_models.PortfolioOut, "POST", "/v1/trading/portfolio", body)
+
+    def risk(self, body: dict[str, Any]) -> RiskOut:
+        """`body`: symbols, weights, confidence [..], horizon, value, interval, start, end."""
+        return self._call(portfolio_models.RiskOut, "POST", "/v1/trading/risk", body)
+
+    def predict(self, body: dict[str, Any]) -> PredictOut:
+        """`body`: symbol (+ interval) or csv, start, end; lags, folds, epochs, horizon, seed, hidden."""
+        from aitbc_daemon.trading.predict.models import PredictOut
+
+        return self._call(PredictOut, "POST", "/v1/trading/predict", body)
+
+    # -- live trading bots -----------------------------------------------------
+
+    def bots(self) -> BotList:
+        return self._call(bots_models.BotList, "GET", "/v1/trading/bots")
+
+    def bot(self, name: str) -> BotOut:
+        return self._call(bots_models.BotOut, "GET", "/v1/trading/bots/" + quote(name, safe=""))
+
+    def bot_start(self, body: dict[str, Any]) -> BotOut:
+        """`body`: name, strategy, params, interval, size, risk limits; wallet + fund_* (live) or paper + paper_*."""
+        return self._call(bots_models.BotOut, "POST", "/v1/trading/bots", body)
+
+    def bot_stop(self, name: str, *, withdraw: bool = False, password: str | None = None) -> BotOut:
+        body = {"withdraw": withdraw, "password": password}
+        return self._call(bots_models.BotOut, "POST", "/v1/trading/bots/" + quote(name, safe="") + "/stop", body)
+
+    def bot_analytics(self, name: str) -> BotAnalytics:
+        path = "/v1/trading/bots/" + quote(name, safe="") + "/analytics"
+        return self._call(bots_models.BotAnalytics, "GET", path)
+
+    def bots_tick(self) -> TickOut:
+        return self._call(bots_models.TickOut, "POST", "/v1/trading/bots/tick")
 
     # -- jobs ------------------------------------------------------------------
 

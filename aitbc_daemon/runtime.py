@@ -26,6 +26,10 @@ from aitbc_daemon.miner.executors.base import Executor
 from aitbc_daemon.miner.service import MinerService
 from aitbc_daemon.plugins import DAEMON_GROUPS, LoadedPlugin, load_group
 from aitbc_daemon.service_key import load_or_create_key
+from aitbc_daemon.trading.bots.runner import BotRunner
+from aitbc_daemon.trading.bots.service import BotService
+from aitbc_daemon.trading.bots.store import BotStore
+from aitbc_daemon.trading.strategy import STRATEGY_GROUP, strategy_problem
 from aitbc_daemon.wallet.keyfile import KdfLimits
 from aitbc_daemon.wallet.keystore import Keystore
 
@@ -43,6 +47,7 @@ class DaemonRuntime:
     agents: AgentRunner
     market: MarketStore  # imported OHLCV series (data/market.db)
     plugins: list[LoadedPlugin] = field(default_factory=list)
+    bots: BotRunner | None = None  # live trading bots (trading/bots); built by build_runtime
     miner_token: str = ""  # TCP bearer token limited to the miners' endpoints (set when TCP listens)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     started_at: float = field(default_factory=time.time)
@@ -120,8 +125,15 @@ def build_runtime(settings: Settings) -> DaemonRuntime:
         p.record.name: p.obj for p in plugins if p.record.group == "aitbc.agent_strategies" and p.record.loaded
     }
     agents = AgentRunner(AgentService(data, keystore, chains, strategies))
+    trading_strategies = {
+        p.record.name: p.obj
+        for p in plugins
+        if p.record.group == STRATEGY_GROUP and p.record.loaded and strategy_problem(p.obj) is None
+    }
+    bots = BotRunner(BotService(BotStore(data), chains, keystore, bus, trading_strategies))  # type: ignore[arg-type]
     return DaemonRuntime(settings, keystore=keystore, chains=chains, bus=bus, coordinator=coordinator,
-                         miner=miner, agents=agents, market=MarketStore(data / "market.db"), plugins=plugins)
+                         miner=miner, agents=agents, market=MarketStore(data / "market.db"), plugins=plugins,
+                         bots=bots)
 
 
 def get_runtime(request: Request) -> DaemonRuntime:

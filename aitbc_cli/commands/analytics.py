@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from aitbc_cli.output import CliError, emit, state, table, warn
+from aitbc_cli.terminal_chart import chart_width, time_chart
 
 app = typer.Typer(help="Market data (OHLCV) and technical indicators.", no_args_is_help=True)
 
@@ -135,22 +136,17 @@ def market_data(
         source = f" from {found.source}" if found.source else ""
         shown = f"{len(found.bars)} of {found.total} bars of {found.symbol} {found.interval}"
         console.print(f"{shown}{source}{units}")
-        console.print(f"close {sparkline([b.close for b in found.bars])}")
+        _chart(console, [b.timestamp for b in found.bars], [b.close for b in found.bars], "close")
 
     emit(found, render)
 
 
-SPARKS = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(values: list[float]) -> str:
-    """A one-line terminal chart: each value as one of eight block heights between min and max."""
-    if not values:
-        return ""
-    low, high = min(values), max(values)
-    if high == low:
-        return SPARKS[3] * len(values)
-    return "".join(SPARKS[min(7, int((v - low) / (high - low) * 8))] for v in values)
+def _chart(console: Any, timestamps: list[int], values: list[float | None], title: str) -> None:
+    """A terminal line chart (only in the human output: `--json` never carries it)."""
+    if len(values) < 2:
+        return
+    for line in time_chart(timestamps, values, title=title, width=chart_width(console.width)):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
@@ -192,38 +188,86 @@ def performance(
         ]
         console.print(table(["", f"{wallet} on {found.chain}"], rows))
         console.print(f"annualised: {found.annualisation}")
-        console.print(f"equity {sparkline([p.equity for p in found.curve])}")
+        _chart(
+            console, [p.timestamp for p in found.curve], [p.equity for p in found.curve], "equity (satoshi)"
+        )
 
     emit(found, render)
 
 
 @app.command()
 def report(
-    symbol: SymbolOption,
+    symbol: Annotated[
+        str | None,
+        typer.Option("--symbol", "-s", help="Symbol (market, trading); portfolio: AITBC/BTC, the default."),
+    ] = None,
     type_: Annotated[
-        str, typer.Option("--type", "-t", help="Report type: market (portfolio, trading: not yet).")
+        str,
+        typer.Option(
+            "--type", "-t", help="Report type: market, portfolio (--wallet) or trading (--strategy)."
+        ),
     ] = "market",
     interval: IntervalOption = "1d",
     format_: Annotated[str, typer.Option("--format", "-f", help="md, html or json.")] = "md",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the report here (Markdown: PNG beside it).")
     ] = None,
-    bars: Annotated[int, typer.Option("--bars", help="Cover the last N bars.", min=10)] = 250,
+    bars: Annotated[int, typer.Option("--bars", help="Market: cover the last N bars.", min=10)] = 250,
+    wallet: Annotated[
+        str | None, typer.Option("--wallet", "-w", help="Portfolio: wallet name or ait1... address.")
+    ] = None,
+    strategy: Annotated[
+        str | None, typer.Option("--strategy", "-S", help="Trading: strategy to backtest on --symbol.")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Trading: NAME=VALUE (repeatable).")
+    ] = None,
+    cash: Annotated[float, typer.Option("--cash", help="Trading: starting cash.", min=0.000001)] = 10_000.0,
+    commission: Annotated[
+        float, typer.Option("--commission", help="Trading: commission per fill, basis points.", min=0)
+    ] = 0.0,
+    slippage: Annotated[
+        float, typer.Option("--slippage", help="Trading: slippage per fill, basis points.", min=0)
+    ] = 0.0,
 ) -> None:
-    """A market report: price with SMA/Bollinger and RSI as a PNG chart (drawn by the daemon)."""
+    """A report with PNG charts drawn by the daemon: market (price, SMA/Bollinger, RSI), portfolio
+    (a wallet's equity curve and drawdown from its exchange trades) or trading (a backtest)."""
     if format_ not in ("md", "html", "json"):
         raise CliError(f"unknown format {format_!r}; use md, html or json")
     if type_ not in ("market", "portfolio", "trading"):
-        raise CliError(f"unknown report type {type_!r}; use market")
-    body = {
-        "symbol": symbol,
+        raise CliError(f"unknown report type {type_!r}; use market, portfolio or trading")
+    if type_ == "portfolio" and wallet is None:
+        raise CliError("a portfolio report needs --wallet NAME (or an ait1... address)")
+    if type_ == "trading" and strategy is None:
+        raise CliError("a trading report needs --strategy NAME (see 'aitbc ai-trading strategies')")
+    if symbol is None and type_ != "portfolio":
+        raise CliError(f"a {type_} report needs --symbol SYMBOL")
+    params: dict[str, str] = {}
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise CliError(f"--param {item!r}: expected NAME=VALUE")
+        params[name.strip()] = value.strip()
+    body: dict[str, Any] = {
+        "symbol": symbol or "AITBC/BTC",
         "type": type_,
         "interval": interval,
         "format": format_,
         "bars": bars,
         "chain": state().settings.chain,
     }
+    if type_ == "trading":
+        body |= {
+            "strategy": strategy,
+            "params": params,
+            "cash": cash,
+            "commission_bps": commission,
+            "slippage_bps": slippage,
+        }
     with state().client(timeout=120) as client:
+        if type_ == "portfolio":
+            assert wallet is not None
+            body["wallet"] = wallet if wallet.startswith("ait1") else client.wallet(wallet).address
         found = client.report(body)
     if output is None:
         if state().json:
@@ -249,7 +293,13 @@ def report(
         "files": [str(p) for p in written],
         "summary": found.summary,
     }
-    emit(result, f"wrote {', '.join(str(p) for p in written)}")
+
+    def render(console: Any) -> None:
+        console.print(f"wrote {', '.join(str(p) for p in written)}", highlight=False)
+        if found.chart is not None:
+            _chart(console, found.chart.timestamps, found.chart.values, found.chart.title)
+
+    emit(result, render)
 
 
 alert_app = typer.Typer(help="Alerts on market data: create, list, delete.", no_args_is_help=True)

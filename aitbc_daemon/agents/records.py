@@ -20,7 +20,9 @@ from aitbc_daemon.dao.params import MODULE as DAO_MODULE
 from aitbc_daemon.dao.params import settings as dao_settings
 
 MODULE = "agents"
-ROLES = ("provider", "consumer", "builder", "coordinator")
+# `trader`: a live trading bot's wallet (aitbc_daemon/trading/bots); it earns no reputation points
+# and the agents' runner never votes with it.
+ROLES = ("provider", "consumer", "builder", "coordinator", "trader")
 COUNTERS = ("jobs_completed", "jobs_paid", "proposals_executed", "escrows_settled", "votes_cast")
 # Which counters make an agent's reputation points, by role (docs/agents.md).
 POINTS_BY_ROLE: dict[str, tuple[str, ...]] = {
@@ -28,7 +30,9 @@ POINTS_BY_ROLE: dict[str, tuple[str, ...]] = {
     "consumer": ("jobs_paid",),
     "builder": ("proposals_executed",),
     "coordinator": ("escrows_settled", "votes_cast"),
+    "trader": (),
 }
+TRADER = "trader"
 # Two DAO settings read with defaults: dao/params.py's whitelist does not hold them yet.
 BONUS_PER_POINT_SETTING = "agent_bonus_per_point"
 BONUS_MAX_SETTING = "agent_bonus_max"

@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Any
 
-from aitbc_daemon.agents.records import load_agent, reputation
+from aitbc_daemon.agents.records import TRADER, load_agent, reputation
 from aitbc_daemon.agents.service import AgentService
 from aitbc_daemon.agents.store import DecisionRow, LocalAgent
 from aitbc_daemon.agents.strategies import AgentView, Decision, ProposalView
@@ -107,7 +107,7 @@ class AgentRunner:
         with hosted.lock:
             view = hosted.node.state
             record = load_agent(view, agent.address)
-            if record is None or record["stopped"] or not enabled(view):
+            if record is None or record["stopped"] or record["role"] == TRADER or not enabled(view):
                 return None, []
             now = hosted.node.head_timestamp
             _, threshold = council(view)

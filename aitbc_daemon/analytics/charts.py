@@ -67,3 +67,37 @@ def price_chart(
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
+
+
+def line_chart(
+    title: str,
+    timestamps: Sequence[int],
+    values: Sequence[float],
+    ylabel: str,
+    *,
+    filled: bool = False,
+    color: str = "tab:blue",
+) -> bytes:
+    """One series over time (an equity curve; a drawdown, `filled` down from zero); PNG bytes.
+
+    Same size as the price chart (WIDTH_IN x HEIGHT_IN at DPI), so every report image is
+    1000 x 600 pixels.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    dates = _dates(timestamps)
+    if filled:
+        axes.fill_between(dates, list(values), 0.0, color=color, alpha=0.3)
+    axes.plot(dates, list(values), color=color, linewidth=1.0)
+    axes.set_title(title)
+    axes.set_ylabel(ylabel)
+    axes.grid(alpha=0.3)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()

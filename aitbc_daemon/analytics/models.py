@@ -214,6 +214,24 @@ class ReportRequest(ApiModel):
     format: Literal["md", "html", "json"] = "md"
     bars: Annotated[int, Ge(10), Le(100_000)] = 250  # the chart's and the table's window (last N bars)
     chain: Annotated[str, MinLen(1), MaxLen(64)] | None = None  # AITBC/BTC: whose trades (default: daemon's)
+    # portfolio: the wallet's address (the CLI resolves a wallet name)
+    wallet: Annotated[str, MinLen(1), MaxLen(128)] | None = None
+    # trading: a backtest of `strategy` with `params` on the stored series `symbol` `interval`
+    strategy: Annotated[str, MinLen(1), MaxLen(64)] | None = None
+    params: Annotated[dict[str, float | int | str], MaxLen(64)] = field(default_factory=dict)
+    cash: Annotated[float, Gt(0), Le(1e15)] = 10_000.0
+    commission_bps: Annotated[float, Ge(0), Le(10_000)] = 0.0
+    slippage_bps: Annotated[float, Ge(0), Le(10_000)] = 0.0
+
+
+@dataclass
+class ReportChart(ApiModel):
+    """A report's main series as numbers, for the CLI's terminal chart (the PNGs are the daemon's)."""
+
+    title: str
+    unit: str
+    timestamps: list[int]
+    values: list[float | None]
 
 
 @dataclass
@@ -232,3 +250,4 @@ class ReportOut(ApiModel):
     summary: dict[str, float | int | str | None]
     content: str  # the document: Markdown, a self-contained HTML page (images inline) or JSON
     files: list[ReportFile]  # what the Markdown links to, to be written beside it; empty for html and json
+    chart: ReportChart | None = None  # the main series (equity, close) for a terminal chart

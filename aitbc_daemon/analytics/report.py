@@ -1,9 +1,11 @@
-"""`analytics report --type market`: a document about one symbol with its price chart.
+"""How every `analytics report` becomes a document: one builder for the market, portfolio and trading types.
 
-Indicators are computed over the whole series (so SMA(50) on the first charted bar
-is the true one), the document covers the last `bars` bars. Markdown links the PNG
-by file name (the CLI writes it beside the document); HTML embeds it as a data URI so
-the page is one file; JSON carries the numbers and no image.
+A report type (analytics/reports/*.py) computes its numbers and describes them as a
+`Document`: key facts, tables, charts (drawn lazily, so a JSON report never pays for
+matplotlib) and the data for the JSON variant. `render` then writes it one way for all
+types: Markdown links each PNG by file name (the CLI writes the files beside the
+document), HTML embeds them as data URIs so the page is one file, JSON carries the
+numbers and no image.
 """
 
 from __future__ import annotations
@@ -12,148 +14,134 @@ import base64
 import html
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from aitbc_daemon.analytics.charts import price_chart
-from aitbc_daemon.analytics.models import ReportFile, ReportOut, ReportRequest
-from aitbc_daemon.analytics.ohlcv_csv import Bar
-
-if TYPE_CHECKING:
-    import numpy as np
+from aitbc_daemon.analytics.models import ReportChart, ReportFile, ReportOut
 
 Summary = dict[str, float | int | str | None]
 
 
-def _values(compute: Callable[[], Any], size: int) -> np.ndarray:
-    """An indicator's values, or NaN everywhere when the series is too short for it."""
-    import numpy as np
+@dataclass
+class Chart:
+    """One PNG of the report: its file name (Markdown links it), alt text, and how to draw it."""
 
-    from aitbc_daemon.analytics import indicators as ta
-
-    try:
-        return compute()
-    except ta.IndicatorInputError:
-        return np.full(size, np.nan)
+    name: str
+    title: str
+    draw: Callable[[], bytes]
 
 
-def _listed(values: np.ndarray) -> list[float | None]:
-    return [None if v != v else float(v) for v in values.tolist()]
+@dataclass
+class Table:
+    title: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[str]]
+    note: str | None = None
 
 
-def _when(timestamp: int, interval: str) -> str:
+@dataclass
+class Document:
+    type: str
+    symbol: str
+    interval: str
+    heading: str  # e.g. "Market report: AAPL 1d"
+    facts: list[tuple[str, str]]  # the first table: label, value
+    summary: Summary  # the numbers behind the facts (ReportOut.summary, JSON's summary)
+    data: dict[str, Any]  # JSON only: series and tables as numbers
+    charts: list[Chart] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    terminal: ReportChart | None = None  # the main series, for the CLI's terminal chart
+
+
+def when(timestamp: int, interval: str) -> str:
     moment = datetime.fromtimestamp(timestamp, UTC)
     return moment.strftime("%Y-%m-%d") if interval in ("1d", "1w") else moment.strftime("%Y-%m-%d %H:%M")
 
 
-def market_report(
-    request: ReportRequest, bars: list[Bar], source: str, price_unit: str, volume_unit: str
-) -> ReportOut:
-    import numpy as np
+def number(value: Any, spec: str = ",.4f") -> str:
+    return "-" if value is None else format(value, spec)
 
-    from aitbc_daemon.analytics import indicators as ta
 
-    close_all = np.array([b.close for b in bars], dtype=np.float64)
-    size = len(bars)
-    columns = {
-        "sma_20": _values(lambda: ta.sma(close_all, 20).values, size),
-        "sma_50": _values(lambda: ta.sma(close_all, 50).values, size),
-        "bb_upper_20_2": _values(lambda: ta.bbands(close_all, 20, 2.0)[0].values, size),
-        "bb_lower_20_2": _values(lambda: ta.bbands(close_all, 20, 2.0)[2].values, size),
-        "rsi_14": _values(lambda: ta.rsi(close_all, 14).values, size),
-    }
-    start = max(0, size - request.bars)
-    shown = bars[start:]
-    window = {name: values[start:] for name, values in columns.items()}
-    close = close_all[start:]
-    last = {name: (None if v[-1] != v[-1] else float(v[-1])) for name, v in window.items()}
-    summary: Summary = {
-        "source": source,
-        "price_unit": price_unit,
-        "volume_unit": volume_unit,
-        "bars": len(shown),
-        "first": _when(shown[0].timestamp, request.interval),
-        "last": _when(shown[-1].timestamp, request.interval),
-        "last_close": float(close[-1]),
-        "change": float(close[-1] / close[0] - 1),
-        "high": max(b.high for b in shown),
-        "low": min(b.low for b in shown),
-        "volume": float(sum(b.volume for b in shown)),
-        **last,
-    }
-    title = f"{request.symbol} {request.interval}: close, SMA(20), SMA(50), Bollinger(20,2); RSI(14)"
-    stem = f"{request.symbol.replace('/', '-')}-{request.interval}"
-    if request.format == "json":
-        rows = {
-            "timestamps": [b.timestamp for b in shown],
-            "close": close.tolist(),
-            **{name: _listed(v) for name, v in window.items()},
-        }
-        document = {
-            "type": "market",
-            "symbol": request.symbol,
-            "interval": request.interval,
+def stem(symbol: str, interval: str) -> str:
+    """File-name stem of a report's images: AITBC/BTC 1h -> AITBC-BTC-1h."""
+    return f"{symbol.replace('/', '-')}-{interval}"
+
+
+def render(document: Document, format_: str) -> ReportOut:
+    """The document as Markdown (+ PNG files), one HTML page (PNG inline) or JSON (no image)."""
+    content: str
+    files: list[ReportFile] = []
+    if format_ == "json":
+        body = {
+            "type": document.type,
+            "symbol": document.symbol,
+            "interval": document.interval,
             "generated_at": time.time(),
-            "summary": summary,
-            "series": rows,
+            "summary": document.summary,
+            **document.data,
         }
-        return ReportOut(
-            "market", request.symbol, request.interval, "json", summary, json.dumps(document, indent=2), []
-        )
-    png = price_chart(
-        title,
-        [b.timestamp for b in shown],
-        close.tolist(),
-        {"SMA(20)": _listed(window["sma_20"]), "SMA(50)": _listed(window["sma_50"])},
-        ("Bollinger(20,2)", _listed(window["bb_upper_20_2"]), _listed(window["bb_lower_20_2"])),
-        ("RSI(14)", _listed(window["rsi_14"])),
-        price_unit,
+        content = json.dumps(body, indent=2)
+    else:
+        images = [(chart, base64.b64encode(chart.draw()).decode("ascii")) for chart in document.charts]
+        if format_ == "html":
+            content = _html(document, [(c.title, f"data:image/png;base64,{data}") for c, data in images])
+        else:
+            content = _markdown(document, [(c.title, c.name) for c, _ in images])
+            files = [ReportFile(chart.name, "image/png", data) for chart, data in images]
+    return ReportOut(
+        document.type,
+        document.symbol,
+        document.interval,
+        format_,
+        document.summary,
+        content,
+        files,
+        document.terminal,
     )
-    encoded = base64.b64encode(png).decode("ascii")
-    name = f"{stem}-price.png"
-    if request.format == "html":
-        page = _html(request, summary, f"data:image/png;base64,{encoded}", title)
-        return ReportOut("market", request.symbol, request.interval, "html", summary, page, [])
-    text = _markdown(request, summary, name, title)
-    files = [ReportFile(name, "image/png", encoded)]
-    return ReportOut("market", request.symbol, request.interval, "md", summary, text, files)
-
-
-def _rows(summary: Summary) -> list[tuple[str, str]]:
-    def number(value: Any, spec: str = ",.4f") -> str:
-        return "-" if value is None else format(value, spec)
-
-    return [
-        ("bars", f"{summary['bars']} ({summary['first']} to {summary['last']})"),
-        ("source", str(summary["source"])),
-        ("last close", f"{number(summary['last_close'])} {summary['price_unit']}"),
-        ("change over the window", number(summary["change"], ".2%")),
-        ("high / low", f"{number(summary['high'])} / {number(summary['low'])}"),
-        ("volume", f"{number(summary['volume'], ',.2f')} {summary['volume_unit']}"),
-        ("SMA(20) / SMA(50)", f"{number(summary['sma_20'])} / {number(summary['sma_50'])}"),
-        ("Bollinger(20,2)", f"{number(summary['bb_lower_20_2'])} .. {number(summary['bb_upper_20_2'])}"),
-        ("RSI(14)", number(summary["rsi_14"], ".2f")),
-    ]
 
 
 def _generated() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _markdown(request: ReportRequest, summary: Summary, image: str, title: str) -> str:
-    lines = [f"# Market report: {request.symbol} {request.interval}", "", f"Generated {_generated()}.", ""]
-    lines += ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in _rows(summary)), ""]
-    lines += [f"![{title}]({image})", ""]
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _markdown(document: Document, images: list[tuple[str, str]]) -> str:
+    lines = [f"# {document.heading}", "", f"Generated {_generated()}.", ""]
+    lines += ["| | |", "|---|---|", *(f"| {k} | {_cell(v)} |" for k, v in document.facts), ""]
+    lines += [line for title, image in images for line in (f"![{title}]({image})", "")]
+    for table in document.tables:
+        lines += [f"## {table.title}", ""]
+        if table.rows:
+            lines += ["| " + " | ".join(table.headers) + " |", "|" + "---|" * len(table.headers)]
+            lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in table.rows]
+        else:
+            lines.append("(none)")
+        lines += [""] + ([table.note, ""] if table.note else [])
     return "\n".join(lines)
 
 
-def _html(request: ReportRequest, summary: Summary, image: str, title: str) -> str:
-    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in _rows(summary))
-    heading = html.escape(f"Market report: {request.symbol} {request.interval}")
-    return (
-        '<!doctype html>\n<html><head><meta charset="utf-8">'
-        f"<title>{heading}</title></head><body>\n<h1>{heading}</h1>\n"
-        f"<p>Generated {_generated()}.</p>\n<table>{rows}</table>\n"
-        f'<img alt="{html.escape(title)}" src="{image}">\n</body></html>\n'
-    )
+def _html(document: Document, images: list[tuple[str, str]]) -> str:
+    def rows(pairs: Sequence[Sequence[str]]) -> str:
+        return "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in pairs)
+
+    facts = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in document.facts)
+    heading = html.escape(document.heading)
+    parts = [
+        '<!doctype html>\n<html><head><meta charset="utf-8">',
+        f"<title>{heading}</title></head><body>\n<h1>{heading}</h1>\n",
+        f"<p>Generated {_generated()}.</p>\n<table>{facts}</table>\n",
+        *(f'<img alt="{html.escape(title)}" src="{src}">\n' for title, src in images),
+    ]
+    for table in document.tables:
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in table.headers)
+        body = rows(table.rows) if table.rows else f'<tr><td colspan="{len(table.headers)}">(none)</td></tr>'
+        parts.append(f"<h2>{html.escape(table.title)}</h2>\n<table><tr>{head}</tr>{body}</table>\n")
+        if table.note:
+            parts.append(f"<p>{html.escape(table.note)}</p>\n")
+    parts.append("</body></html>\n")
+    return "".join(parts)

@@ -82,8 +82,12 @@ def performance(
 
 @router.post("/v1/analytics/reports")
 def report(body: ReportRequest, runtime: Runtime) -> ReportOut:
-    """A market report: Markdown (with a PNG to write beside it), self-contained HTML, or JSON."""
-    return service.report(runtime.market, runtime.chains, runtime.settings.chain, body)
+    """A market, portfolio or trading report: Markdown (PNGs to write beside it), one HTML page, or JSON."""
+    from aitbc_daemon.trading.service import usable
+    from aitbc_daemon.trading.strategy import STRATEGY_GROUP
+
+    strategies = usable(runtime.plugin_objects(STRATEGY_GROUP)) if body.type == "trading" else None
+    return service.report(runtime.market, runtime.chains, runtime.settings.chain, body, strategies)
 
 
 @router.post("/v1/analytics/alerts", status_code=201)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -40,7 +41,7 @@ from aitbc_daemon.analytics.models import (
 )
 from aitbc_daemon.analytics.ohlcv_csv import Bar, CsvRejected, read_ohlcv
 from aitbc_daemon.analytics.performance import TooManyPeriods, measure
-from aitbc_daemon.analytics.report import market_report
+from aitbc_daemon.analytics.reports.market import market_report
 from aitbc_daemon.analytics.store import MarketStore, SeriesInfo
 from aitbc_daemon.chain.service import ChainService
 from aitbc_daemon.errors import AitbcError, Conflict, NotFound
@@ -73,6 +74,21 @@ DATASETS = {
         "Apple Inc. daily OHLCV, 2000-03-01 to 2013-03-01, unadjusted (Quandl WIKI via bokeh_sampledata)",
         "public domain (see aitbc_daemon/analytics/data/NOTICE.md)",
     ),
+    **{
+        name: Dataset(
+            name,
+            f"{name}.csv",
+            symbol,
+            "1d",
+            f"{company} daily OHLCV, {first} to 2013-03-01, unadjusted (Quandl WIKI via bokeh_sampledata)",
+            "public domain (see aitbc_daemon/analytics/data/NOTICE.md)",
+        )
+        for name, symbol, company, first in (
+            ("msft-daily", "MSFT", "Microsoft Corp.", "2000-03-01"),
+            ("ibm-daily", "IBM", "International Business Machines Corp.", "2000-03-01"),
+            ("goog-daily", "GOOG", "Google Inc.", "2004-08-19"),
+        )
+    },
 }
 
 
@@ -251,13 +267,20 @@ def create_alert(store: MarketStore, chains: ChainService, chain: str, request: 
     return alerts.create(store.alerts, request, bars, known)
 
 
-def report(store: MarketStore, chains: ChainService, chain: str, request: ReportRequest) -> ReportOut:
-    """A market report (document and PNG chart) of a stored series or of the exchange's candles."""
+def report(
+    store: MarketStore,
+    chains: ChainService,
+    chain: str,
+    request: ReportRequest,
+    strategies: Mapping[str, object] | None = None,
+) -> ReportOut:
+    """A report as a document with PNG charts: market (a stored series or the exchange's candles),
+    portfolio (a wallet's exchange record) or trading (a backtest of one of `strategies`)."""
     _check_interval(request.interval)
-    if request.type != "market":
-        raise AitbcError(
-            f"report type {request.type!r} is not available yet; use --type market", code="report_unavailable"
-        )
+    if request.type == "portfolio":
+        return _portfolio_report(chains, request.chain or chain, request)
+    if request.type == "trading":
+        return _trading_report(store, strategies or {}, request)
     if is_exchange_symbol(request.symbol):
         chain = request.chain or chain
         request = dataclasses.replace(request, symbol=EXCHANGE_SYMBOL)
@@ -269,6 +292,44 @@ def report(store: MarketStore, chains: ChainService, chain: str, request: Report
     info = next(s for s in store.series() if (s.symbol, s.interval) == (request.symbol, request.interval))
     bars = store.bars(request.symbol, request.interval)
     return market_report(request, bars, info.source, "price", "volume")
+
+
+def _portfolio_report(chains: ChainService, chain: str, request: ReportRequest) -> ReportOut:
+    from aitbc_daemon.analytics.reports.portfolio import portfolio_report
+    from aitbc_daemon.exchange import service as exchange
+
+    if not request.wallet:
+        raise AitbcError("a portfolio report needs wallet (an ait1... address)", code="bad_report")
+    found = performance(chains, chain, request.wallet, request.symbol, request.interval)
+    if found.trades == 0:
+        raise NotFound(f"no exchange trades by {request.wallet} on {chain}: nothing to report")
+    mine = [t for t in all_trades(chains, chain) if request.wallet in (t.buyer, t.seller)]
+    request = dataclasses.replace(request, symbol=EXCHANGE_SYMBOL)
+    return portfolio_report(request, found, mine, exchange.balance(chains, chain, request.wallet))
+
+
+def _trading_report(
+    store: MarketStore, strategies: Mapping[str, object], request: ReportRequest
+) -> ReportOut:
+    """The backtest is trading.service's own (same engine, same refusals), laid out as a report."""
+    from aitbc_daemon.analytics.reports.trading import trading_report
+    from aitbc_daemon.trading import service as trading
+    from aitbc_daemon.trading.models import BacktestRequest
+
+    if not request.strategy:
+        raise AitbcError(
+            "a trading report needs strategy (see 'aitbc ai-trading strategies')", code="bad_report"
+        )
+    body = BacktestRequest(
+        symbol=request.symbol,
+        interval=request.interval,
+        strategy=request.strategy,
+        params=dict(request.params),
+        cash=request.cash,
+        commission_bps=request.commission_bps,
+        slippage_bps=request.slippage_bps,
+    )
+    return trading_report(request, trading.backtest(store, strategies, body))  # type: ignore[arg-type]
 
 
 def _total(store: MarketStore, symbol: str, interval: str) -> int:

@@ -2,6 +2,7 @@
 
 - `btc_deposit` {to, amount}: a genesis bridge credits `amount` satoshi of bridged
   BTC to `to` (an explicit mint of the bridged asset; `btc_supply` grows by it).
+- `btc_transfer` {to, amount}: move `amount` satoshi of bridged BTC from the sender to `to`.
 - `exchange_buy` {btc}: pay `btc` satoshi to the treasury's BTC, receive
   floor(btc * rate / 10**8) AIT units out of the DAO treasury at the governed rate.
 - `exchange_order` {side: buy|sell, type: limit|market, size, price?}: `size` AIT
@@ -102,6 +103,31 @@ def _apply_deposit(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> N
 
 def _touches_to(payload: Mapping[str, Any]) -> tuple[str, ...]:
     return (payload["to"],)
+
+
+# --- btc_transfer --------------------------------------------------------------------------
+
+
+def _validate_btc_transfer(payload: Mapping[str, Any]) -> None:
+    require_fields(payload, ("to", "amount"), "btc_transfer")
+    address_field(payload, "to", "btc_transfer")
+    amount_field(payload, "amount", "btc_transfer")
+
+
+def _apply_btc_transfer(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> None:
+    """Move bridged BTC between two accounts (conserving: one balance down, one up, same amount).
+
+    Why it exists: a live trading bot is funded with BTC by its owner and gives it back.
+    An agent's transfer counts against the agent-trading limits at its AIT value at the
+    governed rate, like its AIT transfers and orders.
+    """
+    amount, to = tx.payload["amount"], tx.payload["to"]
+    held = btc_balance(state, tx.sender)
+    if amount > held:
+        raise errors.InsufficientBtc(f"insufficient BTC: {tx.sender} holds {held} satoshi, {amount} to send")
+    count_agent_volume(state, tx.sender, ait_for_btc(amount, settings(state)["rate"]), ctx)
+    add_int(state, btc_key(tx.sender), -amount)
+    add_int(state, btc_key(to), amount)
 
 
 # --- exchange_buy --------------------------------------------------------------------------
@@ -259,6 +285,9 @@ def _apply_cancel(state: StateOverlay, tx: Transaction, ctx: BlockContext) -> No
 
 BTC_DEPOSIT = register_tx_type(
     "btc_deposit", validate_payload=_validate_deposit, apply=_apply_deposit, touches=_touches_to
+)
+BTC_TRANSFER = register_tx_type(
+    "btc_transfer", validate_payload=_validate_btc_transfer, apply=_apply_btc_transfer, touches=_touches_to
 )
 EXCHANGE_BUY = register_tx_type("exchange_buy", validate_payload=_validate_buy, apply=_apply_buy)
 EXCHANGE_ORDER = register_tx_type(

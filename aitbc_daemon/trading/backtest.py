@@ -12,6 +12,10 @@ Rules (docs/trading.md has the full list):
 
 Only the bars where the position changes are visited in Python (a few hundred over
 thousands of bars); everything per bar is numpy. The result is deterministic.
+
+Risk rules (`Risk`: stop-loss, take-profit, max-drawdown kill switch, position size, volatility
+target) switch to `simulate_risk`, a bar-by-bar loop that takes its decisions from
+`risk_rules` (the same functions the live bots use). Without them nothing changes.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class Trade:
     pnl: float  # after both fills' commission
     return_pct: float  # pnl over the entry notional, in %
     open: bool = False  # still open after the last bar: valued at the last close
+    exit_reason: str = "signal"  # signal, stop_loss, take_profit, kill_switch, end (still open)
 
 
 @dataclass
@@ -66,6 +71,32 @@ class Result:
     basis: str  # how returns were annualised
     periods_per_year: float
     params: dict[str, int | float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Risk:
+    """Risk rules of a backtest; fractions (0.05 = 5 %). See risk_rules for each rule's definition."""
+
+    stop_loss: float | None = None  # of the entry fill price
+    take_profit: float | None = None
+    max_drawdown: float | None = None  # from the equity peak (marked at closes): flatten, stop trading
+    size: float = 1.0  # fraction of equity per position, times |target|
+    target_volatility: float | None = None  # annualised; scales `size` down when the market is wilder
+    volatility_window: int = 20  # bars of close-to-close returns behind the volatility estimate
+
+    def __post_init__(self) -> None:
+        for name in ("stop_loss", "take_profit", "max_drawdown", "target_volatility"):
+            value = getattr(self, name)
+            if value is not None and not (0 < value < 10 and math.isfinite(value)):
+                raise TradingInputError(f"{name} must be a positive fraction, got {value!r}", "bad_risk")
+        if self.max_drawdown is not None and self.max_drawdown >= 1:
+            raise TradingInputError("max_drawdown must be below 1 (100 %)", "bad_risk")
+        if self.stop_loss is not None and self.stop_loss >= 1:
+            raise TradingInputError("stop_loss must be below 1 (100 %)", "bad_risk")
+        if not 0 < self.size <= 1:
+            raise TradingInputError(f"size must be in (0, 1], got {self.size!r}", "bad_risk")
+        if self.volatility_window < 2:
+            raise TradingInputError("volatility_window must be at least 2 bars", "bad_risk")
 
 
 def targets(strategy: Strategy, data: pd.DataFrame, params: dict[str, int | float]) -> np.ndarray:
@@ -147,6 +178,126 @@ def simulate(
     return equity, units_per_bar, trades
 
 
+def volatility(close: np.ndarray, window: int, periods_per_year: float) -> np.ndarray:
+    """Annualised standard deviation (ddof 1) of the `window` close-to-close returns ending at each bar.
+
+    NaN for the first `window` bars (not enough history). Only closes up to the bar are used,
+    so the value at bar t is known when the order for bar t+1 is decided.
+    """
+    import numpy as np
+
+    out = np.full(close.size, np.nan)
+    if close.size > window:
+        returns = close[1:] / close[:-1] - 1.0
+        windows = np.lib.stride_tricks.sliding_window_view(returns, window)
+        out[window:] = windows.std(axis=1, ddof=1) * math.sqrt(periods_per_year)
+    return out
+
+
+def simulate_risk(
+    bars: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    stamps: np.ndarray,
+    target: np.ndarray,
+    cash: float,
+    costs: Costs,
+    risk: Risk,
+    periods_per_year: float,
+    whole_units: bool = True,
+) -> tuple[np.ndarray, np.ndarray, list[Trade], dict[str, float | int | None]]:
+    """`simulate` with risk rules, bar by bar: (equity, units per bar, trades, risk stats).
+
+    `bars` is (open, high, low, close). At each bar t, in this order:
+    1. a kill switch tripped at t-1's close flattens at t's open (exit reason kill_switch) and
+       no further order is taken for the rest of the run (stats `killed_at`: that bar's time);
+    2. a change of target (the target after t-1's close differs from the one before) closes
+       the position and opens the new one, sized by risk_rules.position_size: `size` of the
+       equity times |target|, scaled to `target_volatility` by the volatility known at t-1;
+    3. a position held during the bar exits at its stop-loss or take-profit (risk_rules.stop_exit,
+       levels from the entry fill price; slippage applies to the exit fill). There is no
+       re-entry until the strategy changes its target again: entries happen only on changes;
+    4. equity is marked at the close; the kill switch compares it with its running peak.
+    With `size` 1 and no other rule this gives exactly `simulate`'s result (a test checks it).
+    """
+    import numpy as np
+
+    from aitbc_daemon.trading.risk_rules import kill_switch_hit, position_size, stop_exit
+
+    opens, highs, lows, closes = (a.tolist() for a in bars)
+    n = len(closes)
+    held = [0.0, *target[:-1].tolist()]
+    vol = (
+        volatility(bars[3], risk.volatility_window, periods_per_year).tolist()
+        if risk.target_volatility is not None
+        else None
+    )
+    equity, units_per_bar = np.empty(n), np.empty(n)
+    trades: list[Trade] = []
+    balance, units, entry_bar, entry_price, entry_fee = float(cash), 0.0, 0, 0.0, 0.0
+    slip, rate, fixed = costs.slippage, costs.commission, costs.commission_fixed
+    peak, pending, killed, killed_at = float(cash), False, False, None
+    exits = {"stop_loss": 0, "take_profit": 0}
+    stops = risk.stop_loss is not None or risk.take_profit is not None
+
+    def leave(bar: int, price: float, reason: str) -> None:
+        nonlocal balance, units
+        fill = price * (1 - slip) if units > 0 else price * (1 + slip)
+        fee = abs(units) * fill * rate + fixed
+        balance += units * fill - fee
+        pnl = units * (fill - entry_price) - entry_fee - fee
+        trades.append(_trade(units, entry_bar, bar, stamps, entry_price, fill, pnl, reason=reason))
+        units = 0.0
+
+    for t in range(n):
+        if pending:
+            if units:
+                leave(t, opens[t], "kill_switch")
+            pending, killed, killed_at = False, True, int(stamps[t])
+        if not killed:
+            want = held[t]
+            if t and want != held[t - 1]:
+                if units:
+                    leave(t, opens[t], "signal")
+                if want:
+                    price = opens[t]
+                    fill = price * (1 + slip) if want > 0 else price * (1 - slip)
+                    known = None if vol is None or t < 1 or math.isnan(vol[t - 1]) else vol[t - 1]
+                    size = position_size(
+                        balance * abs(want) - fixed,
+                        fill * (1 + rate),
+                        fraction=risk.size,
+                        volatility=known,
+                        target_volatility=risk.target_volatility,
+                        whole_units=whole_units,
+                    )
+                    if size > 0:
+                        entry_fee = size * fill * rate + fixed
+                        units = size if want > 0 else -size
+                        balance -= units * fill + entry_fee
+                        entry_bar, entry_price = t, fill
+            if units and stops:
+                side = 1 if units > 0 else -1
+                hit = stop_exit(
+                    side, entry_price, lows[t], highs[t], opens[t], risk.stop_loss, risk.take_profit
+                )
+                if hit is not None:
+                    exits[hit[0]] += 1
+                    leave(t, hit[1], hit[0])
+        marked = balance + units * closes[t]
+        equity[t], units_per_bar[t] = marked, units
+        if not killed and not pending:
+            peak = max(peak, marked)
+            pending = kill_switch_hit(peak, marked, risk.max_drawdown)
+    if units:
+        pnl = units * (closes[-1] - entry_price) - entry_fee
+        trades.append(_trade(units, entry_bar, n - 1, stamps, entry_price, closes[-1], pnl, still_open=True))
+    extra: dict[str, float | int | None] = {
+        "stop_loss_exits": exits["stop_loss"],
+        "take_profit_exits": exits["take_profit"],
+        "killed_at": killed_at,
+    }
+    return equity, units_per_bar, trades, extra
+
+
 def _trade(
     units: float,
     entry: int,
@@ -156,6 +307,7 @@ def _trade(
     exit_price: float,
     pnl: float,
     still_open: bool = False,
+    reason: str = "signal",
 ) -> Trade:
     size = abs(units)
     return Trade(
@@ -170,6 +322,7 @@ def _trade(
         pnl,
         100.0 * pnl / (size * entry_price),
         still_open,
+        "end" if still_open else reason,
     )
 
 
@@ -247,6 +400,7 @@ def run(
     cash: float = 10_000.0,
     costs: Costs = NO_COSTS,
     whole_units: bool = True,
+    risk: Risk | None = None,
 ) -> Result:
     """Backtest `strategy` on `data` (checked with bars.check_frame first) with `params` over its defaults."""
     from aitbc_daemon.trading.bars import check_frame
@@ -254,7 +408,7 @@ def run(
     resolved = resolve_params(strategy, params or {})
     check_frame(data)
     target = targets(strategy, data, resolved)
-    return evaluate(data, target, cash=cash, costs=costs, whole_units=whole_units, params=resolved)
+    return evaluate(data, target, cash=cash, costs=costs, whole_units=whole_units, params=resolved, risk=risk)
 
 
 def evaluate(
@@ -265,14 +419,27 @@ def evaluate(
     costs: Costs,
     whole_units: bool = True,
     params: dict[str, int | float] | None = None,
+    risk: Risk | None = None,
 ) -> Result:
-    """Simulate already-computed targets on `data` (a slice of what they were computed on is fine)."""
+    """Simulate already-computed targets on `data` (a slice of what they were computed on is fine).
+
+    With `risk`, the bar-by-bar `simulate_risk`; its stats add stop/take-profit exit counts and
+    `killed_at` (the time the kill switch flattened, or None).
+    """
     import numpy as np
 
     stamps = data["timestamp"].to_numpy(dtype=np.int64)
     open_ = data["open"].to_numpy(dtype=np.float64)
     close = data["close"].to_numpy(dtype=np.float64)
-    equity, units, trades = simulate(open_, close, stamps, target, cash, costs, whole_units)
     per_year, basis = annualisation(stamps)
-    stats = statistics(equity, close, units, trades, stamps, per_year)
+    if risk is None:
+        equity, units, trades = simulate(open_, close, stamps, target, cash, costs, whole_units)
+        stats = statistics(equity, close, units, trades, stamps, per_year)
+    else:
+        high = data["high"].to_numpy(dtype=np.float64)
+        low = data["low"].to_numpy(dtype=np.float64)
+        equity, units, trades, extra = simulate_risk(
+            (open_, high, low, close), stamps, target, cash, costs, risk, per_year, whole_units
+        )
+        stats = statistics(equity, close, units, trades, stamps, per_year) | extra
     return Result(stamps, equity, units, trades, stats, basis, per_year, dict(params or {}))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from annotated_types import Ge, Gt, Le, MaxLen, MinLen
+from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
 
 from aitbc_daemon.analytics.models import MAX_CSV_CHARS, Interval, Symbol
 from aitbc_daemon.api_model import ApiModel
@@ -68,6 +68,12 @@ class BacktestRequest(DataSource):
     fractional: bool = False  # fractional units instead of whole ones
     trades: bool = True  # include the trades list
     equity: bool = True  # include the equity curve
+    # risk rules (any set: the bar-by-bar engine, see docs/trading.md "Portfolio and risk")
+    stop_loss_pct: Annotated[float, Gt(0), Lt(100)] | None = None  # of the entry fill price
+    take_profit_pct: Annotated[float, Gt(0), Le(1000)] | None = None
+    max_drawdown_pct: Annotated[float, Gt(0), Lt(100)] | None = None  # kill switch, from the equity peak
+    size: Annotated[float, Gt(0), Le(1)] | None = None  # fraction of equity per position (default 1)
+    target_vol_pct: Annotated[float, Gt(0), Le(1000)] | None = None  # annualised volatility target
 
 
 @dataclass
@@ -81,6 +87,7 @@ class TradeOut(ApiModel):
     pnl: float
     return_pct: float
     open: bool  # still open after the last bar: valued at the last close
+    exit_reason: str = "signal"  # signal, stop_loss, take_profit, kill_switch, end (still open)
 
 
 @dataclass

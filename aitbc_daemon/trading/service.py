@@ -32,7 +32,7 @@ from aitbc_daemon.trading.strategy import Strategy, TradingInputError, strategy_
 if TYPE_CHECKING:
     import pandas as pd
 
-    from aitbc_daemon.trading.backtest import Costs
+    from aitbc_daemon.trading.backtest import Costs, Risk
 
 
 def _refusal(exc: TradingInputError) -> AitbcError:
@@ -99,6 +99,20 @@ def _costs(body: BacktestRequest | OptimizeRequest) -> Costs:
     return Costs(body.commission_bps / 10_000, body.commission_fixed, body.slippage_bps / 10_000)
 
 
+def _risk(body: BacktestRequest) -> Risk | None:
+    """The request's risk rules as fractions, or None when none is set (the default, vectorised engine)."""
+    from aitbc_daemon.trading.backtest import Risk
+
+    percents = (body.stop_loss_pct, body.take_profit_pct, body.max_drawdown_pct, body.target_vol_pct)
+    if body.size is None and all(p is None for p in percents):
+        return None
+    stop, take, kill, vol = (None if p is None else p / 100 for p in percents)
+    try:
+        return Risk(stop, take, kill, 1.0 if body.size is None else body.size, vol)
+    except TradingInputError as exc:
+        raise _refusal(exc) from None
+
+
 def _floats(params: Mapping[str, int | float]) -> dict[str, float]:
     return {key: float(value) for key, value in params.items()}
 
@@ -110,7 +124,13 @@ def backtest(store: MarketStore, strategies: Mapping[str, Strategy], body: Backt
     frame, label = _frame(store, body)
     try:
         result = run(
-            strategy, frame, body.params, cash=body.cash, costs=_costs(body), whole_units=not body.fractional
+            strategy,
+            frame,
+            body.params,
+            cash=body.cash,
+            costs=_costs(body),
+            whole_units=not body.fractional,
+            risk=_risk(body),
         )
     except TradingInputError as exc:
         raise _refusal(exc) from None
@@ -126,6 +146,7 @@ def backtest(store: MarketStore, strategies: Mapping[str, Strategy], body: Backt
                 t.pnl,
                 t.return_pct,
                 t.open,
+                t.exit_reason,
             )
             for t in result.trades
         ]

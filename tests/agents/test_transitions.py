@@ -43,7 +43,7 @@ def test_register_payload_is_checked():
     good = {"name": "a", "role": "provider", "strategy": "role-preferences", "owner": ADDRESSES[0]}
     validate_tx_payload(signed(good))
     for bad in (
-        {**good, "role": "trader"},
+        {**good, "role": "banker"},  # (trader is a role now: the live trading bots')
         {**good, "owner": "ait1nope"},
         {**good, "name": ""},
         {**good, "extra": 1},

@@ -62,8 +62,8 @@ def test_html_report_is_one_file_and_json_carries_the_series(aapl, tmp_path):
 
 def test_reports_that_cannot_be_made_are_refused(aapl):
     cli, _ = aapl
-    later = cli("analytics", "report", "--type", "portfolio", "-s", "AAPL", "--json")
-    assert later.exit_code == 1 and later.stdout == "" and "not available yet" in later.stderr
+    kind = cli("analytics", "report", "--type", "weekly", "-s", "AAPL", "--json")
+    assert kind.exit_code == 1 and kind.stdout == "" and "unknown report type 'weekly'" in kind.stderr
     empty = cli("analytics", "report", "-s", "AITBC/BTC", "--json")
     assert empty.exit_code == 1 and "no exchange trades yet" in empty.stderr
     bad = cli("analytics", "report", "-s", "AAPL", "-f", "pdf")

@@ -135,9 +135,18 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
         ["analytics", "alerts", "--json"],
         ["analytics", "alert", "delete", "1", "--json"],
         ["analytics", "report", "--type", "market", "--symbol", "AAPL", "-o", str(tmp_path / "r.md"), "--json"],
+        ["analytics", "report", "--type", "trading", "--strategy", "rsi", "--symbol", "AAPL", "-f", "json", "--json"],
         ["ai-trading", "strategies", "--json"],
         ["ai-trading", "backtest", "--symbol", "AAPL", "--trades", "--json"],
         ["ai-trading", "optimize", "--symbol", "AAPL", "--grid", "fast=5:10:5", "--walk-forward", "2", "--json"],
+        ["analytics", "import", "--dataset", "msft-daily", "--json"],
+        ["ai-trading", "portfolio", "--symbols", "AAPL,MSFT", "--from", "2005-03-01", "--json"],
+        ["ai-trading", "risk", "--symbols", "AAPL,MSFT", "--weights", "0.5,0.5", "--json"],
+        ["ai-trading", "predict", "--symbol", "AAPL", "--folds", "2", "--epochs", "2", "--json"],
+        ["ai-trading", "start", "--name", "jbot", "-S", "momentum", "--paper", "--paper-btc", "0.01", "--json"],
+        ["ai-trading", "status", "--json"],
+        ["ai-trading", "analytics", "jbot", "--json"],
+        ["ai-trading", "stop", "jbot", "--json"],
     ]
     # Governance steps out of their time, or by someone outside the council: refused before they
     # are sent. Under --json a refusal is an empty stdout and one line on stderr, with exit 1.
@@ -186,6 +195,8 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
     covered |= {("jobs", "logs")}
     # `miner token` needs a TCP listener: checked in tests/e2e/test_jobs_e2e.py.
     covered |= {("miner", "token")}
+    # `ai-trading sweep` needs a sweep run on a miner: checked in tests/trading/test_sweeps_miners.py.
+    covered |= {("ai-trading", "sweep")}
 
     assert covered == leaf_commands(), "a command was added without a --json check here"
 

@@ -69,7 +69,7 @@ def test_strategies_backtest_and_optimize_on_aapl(cli, daemon):
     human = cli(*args, "--trades", "--from", "2010-01-01")
     assert human.exit_code == 0, human.stderr
     assert "Sharpe ratio" in human.stdout and "252 trading days a year" in human.stdout
-    assert "2010-01-04" in human.stdout and "█" in human.stdout  # the first bar of 2010, the chart
+    assert "2010-01-04" in human.stdout and "┤" in human.stdout  # the first bar of 2010, the chart
 
     found = _json(
         cli(

@@ -4,7 +4,13 @@ Importing a module registers its commands; `main.py` loads this package only whe
 `ai-trading` is typed.
 """
 
-from aitbc_cli.commands.ai_trading import backtest  # noqa: F401  (registers its commands)
+from aitbc_cli.commands.ai_trading import (
+    backtest,  # noqa: F401  (registers its commands)
+    bots,  # noqa: F401  (registers its commands)
+    portfolio,  # noqa: F401  (registers its commands)
+    predict,  # noqa: F401  (registers its command)
+    sweeps,  # noqa: F401  (registers `sweep`)
+)
 from aitbc_cli.commands.ai_trading.app import app
 
 __all__ = ["app"]

@@ -7,6 +7,7 @@ and a text equity chart. See docs/trading.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -26,7 +27,6 @@ from aitbc_cli.commands.ai_trading.inputs import (
     StrategyOption,
     SymbolOption,
     ToOption,
-    equity_chart,
     number,
     pairs,
     param_text,
@@ -34,6 +34,14 @@ from aitbc_cli.commands.ai_trading.inputs import (
     when,
 )
 from aitbc_cli.output import CliError, emit, key_value_table, state, table
+from aitbc_cli.secrets_input import PasswordFile
+from aitbc_cli.terminal_chart import chart_width, time_chart
+
+LABELS = STAT_LABELS | {
+    "stop_loss_exits": "stop-loss exits",
+    "take_profit_exits": "take-profit exits",
+    "killed_at": "kill switch flattened at",
+}
 
 
 @app.command()
@@ -78,8 +86,29 @@ def backtest(
     end: ToOption = None,
     fractional: FractionalOption = False,
     trades: Annotated[bool, typer.Option("--trades", help="List every trade.")] = False,
+    stop_loss: Annotated[
+        float | None, typer.Option("--stop-loss", help="Stop-loss, % below (long) the entry fill.")
+    ] = None,
+    take_profit: Annotated[
+        float | None, typer.Option("--take-profit", help="Take-profit, % above (long) the entry fill.")
+    ] = None,
+    max_drawdown: Annotated[
+        float | None,
+        typer.Option("--max-drawdown", help="Kill switch: % below the equity peak; flatten, stop trading."),
+    ] = None,
+    size: Annotated[
+        float | None, typer.Option("--size", help="Fraction of equity per position (0..1], times |target|.")
+    ] = None,
+    target_vol: Annotated[
+        float | None,
+        typer.Option("--target-vol", help="Scale --size down to this annualised volatility, in %."),
+    ] = None,
 ) -> None:
-    """Backtest a strategy: orders fill at the next bar's open, with costs; stats and equity curve."""
+    """Backtest a strategy: orders fill at the next bar's open, with costs; stats and equity curve.
+
+    Risk options (--stop-loss, --take-profit, --max-drawdown, --size, --target-vol) switch to the
+    bar-by-bar engine; docs/trading.md ("Portfolio and risk") defines each rule.
+    """
     body = source(symbol, data, interval, start, end) | {
         "strategy": strategy,
         "params": pairs(param, "--param"),
@@ -90,6 +119,19 @@ def backtest(
         "fractional": fractional,
         "trades": trades,
     }
+    risk = {
+        "stop_loss_pct": stop_loss,
+        "take_profit_pct": take_profit,
+        "max_drawdown_pct": max_drawdown,
+        "size": size,
+        "target_vol_pct": target_vol,
+    }
+    for option, value in zip(
+        ("--stop-loss", "--take-profit", "--max-drawdown", "--size", "--target-vol"), risk.values()
+    ):
+        if value is not None and not value > 0:
+            raise CliError(f"{option} must be greater than 0, got {value:g}")
+    body |= {key: value for key, value in risk.items() if value is not None}
     with state().client(timeout=300) as client:
         result = client.backtest(body)
 
@@ -100,14 +142,16 @@ def backtest(
             f"{when(result.first)} to {when(result.last)}",
             highlight=False,
         )
-        console.print(key_value_table((STAT_LABELS.get(k, k), number(v)) for k, v in result.stats.items()))
+        console.print(
+            key_value_table(
+                (LABELS.get(k, k), when(int(v)) if k == "killed_at" and v is not None else number(v))
+                for k, v in result.stats.items()
+            )
+        )
         console.print(f"annualised on {result.basis}; risk-free rate 0", highlight=False)
-        chart = equity_chart(result.equity)
-        if chart:
-            low, high = min(result.equity), max(result.equity)
-            console.print(f"equity {number(low)} .. {number(high)}", highlight=False)
-            for line in chart:
-                console.print(line, highlight=False)
+        chart = time_chart(result.timestamps, result.equity, title="equity", width=chart_width(console.width))
+        for line in chart:
+            console.print(line, highlight=False, markup=False)
         if trades:
             rows = [
                 (
@@ -119,10 +163,12 @@ def backtest(
                     number(t.size),
                     number(t.pnl),
                     f"{t.return_pct:.2f}",
+                    t.exit_reason,
                 )
                 for t in result.trades
             ]
-            console.print(table(["side", "entry", "price", "exit", "price", "size", "pnl", "return %"], rows))
+            headers = ["side", "entry", "price", "exit", "price", "size", "pnl", "return %", "exit reason"]
+            console.print(table(headers, rows))
 
     emit(result, render)
 
@@ -158,8 +204,26 @@ def optimize(
     start: FromOption = None,
     end: ToOption = None,
     fractional: FractionalOption = False,
+    on_miners: Annotated[
+        bool, typer.Option("--on-miners", help="Run the grid as `backtest` jobs on miners (paid per job).")
+    ] = False,
+    jobs: Annotated[
+        int, typer.Option("--jobs", help="--on-miners: chunks of the grid (jobs).", min=1, max=64)
+    ] = 2,
+    payment: Annotated[
+        str, typer.Option("--payment", help="--on-miners: AIT locked in escrow per job, paid to its miner.")
+    ] = "0.1",
+    wallet: Annotated[
+        str | None,
+        typer.Option("--wallet", "-w", help="--on-miners: wallet that pays (default: the only wallet)."),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="--on-miners: wait for every job, then show the merged result.")
+    ] = False,
+    password_file: PasswordFile = None,
 ) -> None:
-    """Grid search over parameters; with --walk-forward, out-of-sample results per fold, apart."""
+    """Grid search over parameters; with --walk-forward, out-of-sample results per fold, apart.
+    With --on-miners the grid is split into --jobs `backtest` jobs (see 'ai-trading sweep')."""
     axes = pairs(grid, "--grid")
     if not axes:
         raise CliError("give at least one --grid NAME=LOW:HIGH:STEP")
@@ -175,8 +239,18 @@ def optimize(
         "slippage_bps": slippage,
         "fractional": fractional,
     }
+    if on_miners:
+        from aitbc_cli.commands.ai_trading.sweeps import submit_sweep
+
+        submit_sweep(body, jobs=jobs, payment=payment, wallet=wallet, wait=wait, password_file=password_file)
+        return
     with state().client(timeout=600) as client:
         found = client.optimize(body)
+    emit(found, optimisation_render(found))
+
+
+def optimisation_render(found: Any) -> Callable[[Any], None]:
+    """The tables of an optimisation: a local one, or one merged from miners' jobs ('ai-trading sweep')."""
 
     def render(console: Any) -> None:
         names = list(found.top[0].params) if found.top else []
@@ -218,4 +292,4 @@ def optimize(
             ]
             console.print(table(headers, fold_rows, title="walk-forward (out-of-sample apart)"))
 
-    emit(found, render)
+    return render

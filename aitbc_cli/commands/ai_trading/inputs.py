@@ -14,7 +14,6 @@ import typer
 from aitbc_cli.output import CliError
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
-BLOCKS = " ▁▂▃▄▅▆▇█"
 STAT_LABELS = {
     "start_equity": "start equity",
     "end_equity": "end equity",
@@ -125,19 +124,3 @@ def number(value: float | None) -> str:
 
 def param_text(value: float) -> str:
     return f"{value:g}"
-
-
-def equity_chart(values: list[float], width: int = 72, height: int = 8) -> list[str]:
-    """The equity curve as `height` lines of block characters, one column per bucket of bars."""
-    if not values:
-        return []
-    width = min(width, len(values))
-    columns = [values[min(len(values) - 1, (i + 1) * len(values) // width - 1)] for i in range(width)]
-    low, high = min(columns), max(columns)
-    span = (high - low) or 1.0
-    levels = [round((v - low) / span * height * 8) for v in columns]  # eighths of a row
-    lines = []
-    for row in range(height - 1, -1, -1):
-        line = "".join(BLOCKS[max(0, min(8, level - row * 8))] for level in levels)
-        lines.append(line)
-    return lines

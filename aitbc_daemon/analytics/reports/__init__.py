@@ -1,0 +1,1 @@
+"""One module per `analytics report --type`: market, portfolio, trading; `analytics.report` renders them."""
