@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 SUBSCRIBER_QUEUE_SIZE = 1024
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -121,3 +123,42 @@ class EventBus:
         for subscription in self._subscriptions:
             subscription.offer(None)
         self._subscriptions.clear()
+
+
+async def after_blocks(
+    bus: EventBus,
+    work: Callable[[], object],
+    *,
+    name: str,
+    poll_seconds: float | None = None,
+    run_first: bool = True,
+) -> None:
+    """A daemon background loop: run `work` in a worker thread after new blocks, until shutdown.
+
+    One run covers every block seen since the last (a burst of blocks is not a burst of
+    runs); with `poll_seconds` it also runs that often without blocks, for work that
+    depends on time as well. A failing run is logged and the loop goes on: one bad pass
+    of the agents, bots or alerts must not end them for the daemon's life. The loop ends
+    when the bus closes (the daemon is stopping).
+    """
+    subscription = bus.subscribe(["chain.block"])
+    try:
+        due = run_first
+        while True:
+            if due:
+                try:
+                    await asyncio.to_thread(work)
+                except Exception:
+                    log.exception("%s failed", name)
+            due = True
+            try:
+                event = await asyncio.wait_for(subscription.queue.get(), poll_seconds)
+            except TimeoutError:
+                continue
+            if event is None:
+                return
+            while not subscription.queue.empty():
+                if subscription.queue.get_nowait() is None:
+                    return
+    finally:
+        bus.unsubscribe(subscription)

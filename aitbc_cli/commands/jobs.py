@@ -19,7 +19,7 @@ import typer
 from aitbc_cli.amounts_input import shown, units_from_text
 from aitbc_cli.output import CliError, emit, emit_line, key_value_table, state, table
 from aitbc_cli.secrets_input import PasswordFile
-from aitbc_cli.signing import signing_password
+from aitbc_cli.signing import paying_wallet, signing_password
 
 if TYPE_CHECKING:
     from aitbc_daemon.client import Client
@@ -42,17 +42,6 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
             raise CliError(f"--param {pair!r}: write it as name=value")
         params[name.strip()] = value
     return params
-
-
-def _pick_wallet(client: Client, given: str | None) -> str:
-    if given:
-        return given
-    wallets = client.wallets().wallets
-    if len(wallets) == 1:
-        return wallets[0].name
-    if not wallets:
-        raise CliError("no wallet to pay from: create one with 'aitbc wallet create NAME'")
-    raise CliError(f"several wallets ({', '.join(w.name for w in wallets)}): choose one with --from")
 
 
 @app.command()
@@ -99,7 +88,7 @@ def submit(
             raise CliError(f"input {path}: no such file")
     current = state()
     with current.client() as client:
-        wallet = _pick_wallet(client, from_)
+        wallet = paying_wallet(client, from_)
         password = signing_password(client, wallet, password_file)
         stored = []
         for path in inputs or []:

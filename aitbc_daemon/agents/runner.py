@@ -19,8 +19,6 @@ loop cannot vote twice.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -35,7 +33,7 @@ from aitbc_daemon.dao.params import MODULE as DAO_MODULE
 from aitbc_daemon.dao.params import NEXT_PROPOSAL_KEY, council, enabled, settings
 from aitbc_daemon.dao.proposals import ACTIVE, COUNCIL_GATED, load_proposal, proposal_state
 from aitbc_daemon.errors import AitbcError
-from aitbc_daemon.events import EventBus
+from aitbc_daemon.events import EventBus, after_blocks
 from aitbc_daemon.staking.pools import load_pool
 from aitbc_daemon.wallet.service import sign_and_submit
 
@@ -221,19 +219,4 @@ class AgentRunner:
 
 async def run_agents(runner: AgentRunner, bus: EventBus, poll_seconds: float = POLL_SECONDS) -> None:
     """The daemon's background loop: a pass after each new block, and at least every `poll_seconds`."""
-    subscription = bus.subscribe(["chain.block"])
-    try:
-        while True:
-            try:
-                await asyncio.to_thread(runner.run_once)
-            except Exception:  # one bad pass must not end the loop
-                log.exception("agents pass failed")
-            with contextlib.suppress(TimeoutError):
-                event = await asyncio.wait_for(subscription.queue.get(), poll_seconds)
-                if event is None:  # the bus closed: the daemon is stopping
-                    return
-                while not subscription.queue.empty():  # one pass covers every block seen so far
-                    if subscription.queue.get_nowait() is None:
-                        return
-    finally:
-        bus.unsubscribe(subscription)
+    await after_blocks(bus, runner.run_once, name="agents pass", poll_seconds=poll_seconds)

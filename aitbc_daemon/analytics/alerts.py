@@ -24,7 +24,7 @@ from aitbc_daemon.analytics.models import AlertOut, AlertRequest, FiredAlert
 from aitbc_daemon.analytics.ohlcv_csv import Bar
 from aitbc_daemon.chain.service import ChainService
 from aitbc_daemon.errors import AitbcError, NotFound
-from aitbc_daemon.events import EventBus
+from aitbc_daemon.events import EventBus, after_blocks
 
 log = logging.getLogger("aitbc.analytics")
 TOPIC = "analytics.alert"
@@ -102,22 +102,13 @@ async def watch_exchange_trades(
     alerts: AlertStore, bus: EventBus, chain: str, chains: ChainService, load: BarsLoader
 ) -> None:
     """The daemon's background loop: after blocks with new trades, check the AITBC/BTC alerts."""
-    subscription = bus.subscribe(["chain.block"])
     seen = await asyncio.to_thread(_newest_trade, chains, chain)
-    try:
-        while True:
-            event = await subscription.queue.get()
-            if event is None:  # the bus closed: the daemon is stopping
-                return
-            while not subscription.queue.empty():  # one check covers every block seen so far
-                if subscription.queue.get_nowait() is None:
-                    return
-            try:
-                seen = await asyncio.to_thread(_check_new_trades, alerts, bus, chain, chains, load, seen)
-            except Exception:  # one bad pass must not end the loop
-                log.exception("exchange alert check failed")
-    finally:
-        bus.unsubscribe(subscription)
+
+    def check() -> None:
+        nonlocal seen
+        seen = _check_new_trades(alerts, bus, chain, chains, load, seen)
+
+    await after_blocks(bus, check, name="exchange alert check", run_first=False)
 
 
 def _newest_trade(chains: ChainService, chain: str) -> int | None:

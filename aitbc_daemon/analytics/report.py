@@ -64,6 +64,15 @@ def number(value: Any, spec: str = ",.4f") -> str:
     return "-" if value is None else format(value, spec)
 
 
+def figure(value: float | int | None) -> str:
+    """A statistic as people read it: 10,000 not 1e+04, 1,234.57 for money, 0.2608 for ratios."""
+    if value is None:
+        return "-"
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}" if abs(value) >= 100 else f"{value:.4g}"
+
+
 def stem(symbol: str, interval: str) -> str:
     """File-name stem of a report's images: AITBC/BTC 1h -> AITBC-BTC-1h."""
     return f"{symbol.replace('/', '-')}-{interval}"

@@ -17,6 +17,30 @@ from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
 from aitbc_daemon.analytics.models import MAX_CSV_CHARS, Interval, Symbol
 from aitbc_daemon.api_model import ApiModel
 
+# How people read each statistic of a backtest (the CLI, the reports and the TUI say the same).
+STAT_LABELS = {
+    "start_equity": "start equity",
+    "end_equity": "end equity",
+    "return_pct": "return [%]",
+    "buy_and_hold_pct": "buy & hold return [%]",
+    "cagr_pct": "CAGR [%]",
+    "volatility_ann_pct": "volatility, annualised [%]",
+    "sharpe": "Sharpe ratio",
+    "sortino": "Sortino ratio",
+    "calmar": "Calmar ratio",
+    "max_drawdown_pct": "max drawdown [%]",
+    "max_drawdown_bars": "max drawdown duration (bars)",
+    "max_drawdown_days": "max drawdown duration (days)",
+    "trades": "trades",
+    "win_rate_pct": "win rate [%]",
+    "profit_factor": "profit factor",
+    "avg_trade_pct": "average trade [%]",
+    "exposure_pct": "exposure [%]",
+    "stop_loss_exits": "stop-loss exits",
+    "take_profit_exits": "take-profit exits",
+    "killed_at": "kill switch flattened at",
+}
+
 Name = Annotated[str, MinLen(1), MaxLen(64)]
 Bps = Annotated[float, Ge(0), Le(10_000)]
 ParamValue = float | int | str

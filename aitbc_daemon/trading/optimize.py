@@ -28,19 +28,20 @@ METRICS = ("sharpe", "return_pct", "cagr_pct", "sortino", "calmar", "profit_fact
 def parse_range(name: str, text: str) -> list[float]:
     """`a:b:step` (both ends inclusive), `a,b,c` or a single value, as a list of numbers."""
     try:
-        if ":" in text:
-            low, high, step = (float(part) for part in text.split(":"))
-            if step <= 0 or high < low:
-                raise TradingInputError(
-                    f"grid {name}={text}: need low <= high and a positive step", "bad_grid"
-                )
-            count = math.floor((high - low) / step + 1e-9) + 1
-            return [round(low + i * step, 12) for i in range(count)]
-        return [float(part) for part in text.split(",")]
+        parts = [float(part) for part in text.split(":" if ":" in text else ",")]
     except ValueError:
         raise TradingInputError(
             f"grid {name}={text}: expected a:b:step, a,b,c or a number", "bad_grid"
         ) from None
+    if ":" not in text:
+        return parts
+    if len(parts) != 3:
+        raise TradingInputError(f"grid {name}={text}: expected a:b:step", "bad_grid")
+    low, high, step = parts
+    if step <= 0 or high < low:
+        raise TradingInputError(f"grid {name}={text}: need low <= high and a positive step", "bad_grid")
+    count = math.floor((high - low) / step + 1e-9) + 1
+    return [round(low + i * step, 12) for i in range(count)]
 
 
 @dataclass(frozen=True)

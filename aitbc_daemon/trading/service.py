@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from aitbc_daemon.trading.backtest import Costs, Risk
 
 
-def _refusal(exc: TradingInputError) -> AitbcError:
+def refusal(exc: TradingInputError) -> AitbcError:
+    """A strategy's or the engine's complaint about its input, as the 4xx the user sees."""
     return AitbcError(str(exc), code=exc.code)
 
 
@@ -62,7 +63,8 @@ def list_strategies(
     return StrategyList(out)
 
 
-def _strategy(strategies: Mapping[str, Strategy], name: str) -> Strategy:
+def strategy_named(strategies: Mapping[str, Strategy], name: str) -> Strategy:
+    """The strategy called `name`, or a 404 that lists the ones there are."""
     if name not in strategies:
         raise NotFound(
             f"unknown strategy {name!r}; available: {', '.join(sorted(strategies))}", code="unknown_strategy"
@@ -70,7 +72,12 @@ def _strategy(strategies: Mapping[str, Strategy], name: str) -> Strategy:
     return strategies[name]
 
 
-def _frame(store: MarketStore, source: DataSource) -> tuple[pd.DataFrame, str]:
+def load_frame(store: MarketStore, source: DataSource) -> tuple[pd.DataFrame, str]:
+    """The bars a request names (a stored series or CSV text, cut to its dates) and a label for them.
+
+    Backtests, optimisations, predictions and sweeps all read their data through here,
+    so each refuses a bad source with the same error.
+    """
     from aitbc_daemon.trading.bars import between, frame_from_bars
 
     if (source.csv is None) == (source.symbol is None):
@@ -110,7 +117,7 @@ def _risk(body: BacktestRequest) -> Risk | None:
     try:
         return Risk(stop, take, kill, 1.0 if body.size is None else body.size, vol)
     except TradingInputError as exc:
-        raise _refusal(exc) from None
+        raise refusal(exc) from None
 
 
 def _floats(params: Mapping[str, int | float]) -> dict[str, float]:
@@ -120,8 +127,8 @@ def _floats(params: Mapping[str, int | float]) -> dict[str, float]:
 def backtest(store: MarketStore, strategies: Mapping[str, Strategy], body: BacktestRequest) -> BacktestOut:
     from aitbc_daemon.trading.backtest import run
 
-    strategy = _strategy(strategies, body.strategy)
-    frame, label = _frame(store, body)
+    strategy = strategy_named(strategies, body.strategy)
+    frame, label = load_frame(store, body)
     try:
         result = run(
             strategy,
@@ -133,7 +140,7 @@ def backtest(store: MarketStore, strategies: Mapping[str, Strategy], body: Backt
             risk=_risk(body),
         )
     except TradingInputError as exc:
-        raise _refusal(exc) from None
+        raise refusal(exc) from None
     trades = (
         [
             TradeOut(
@@ -173,8 +180,8 @@ def optimize(store: MarketStore, strategies: Mapping[str, Strategy], body: Optim
     from aitbc_daemon.trading.backtest import annualisation
     from aitbc_daemon.trading.optimize import optimise
 
-    strategy = _strategy(strategies, body.strategy)
-    frame, label = _frame(store, body)
+    strategy = strategy_named(strategies, body.strategy)
+    frame, label = load_frame(store, body)
     begun = time.perf_counter()
     try:
         found = optimise(
@@ -188,7 +195,7 @@ def optimize(store: MarketStore, strategies: Mapping[str, Strategy], body: Optim
             whole_units=not body.fractional,
         )
     except TradingInputError as exc:
-        raise _refusal(exc) from None
+        raise refusal(exc) from None
     seconds = time.perf_counter() - begun
 
     def stats(values: Mapping[str, float | int | None]) -> dict[str, float | None]:

@@ -19,6 +19,15 @@ def test_ranges_are_inclusive_and_lists_and_single_values_work():
             parse_range("fast", bad)
 
 
+def test_a_backwards_range_is_told_why_not_only_that_it_is_malformed():
+    with pytest.raises(TradingInputError, match="need low <= high and a positive step"):
+        parse_range("fast", "20:5:5")
+    with pytest.raises(TradingInputError, match="need low <= high and a positive step"):
+        parse_range("fast", "5:20:0")
+    with pytest.raises(TradingInputError, match="expected a:b:step"):
+        parse_range("fast", "5:x:1")
+
+
 def test_a_grid_is_ranked_by_the_metric_and_matches_single_backtests():
     data = aapl()
     found = optimise(builtin.sma_crossover, data, {"fast": "5:30:5", "slow": "20:60:10"}, metric="return_pct")

@@ -15,7 +15,6 @@ import typer
 from aitbc_cli.commands.ai_trading.app import app
 from aitbc_cli.commands.ai_trading.inputs import (
     SHORT_STATS,
-    STAT_LABELS,
     CashOption,
     CommissionOption,
     DataOption,
@@ -36,12 +35,7 @@ from aitbc_cli.commands.ai_trading.inputs import (
 from aitbc_cli.output import CliError, emit, key_value_table, state, table
 from aitbc_cli.secrets_input import PasswordFile
 from aitbc_cli.terminal_chart import chart_width, time_chart
-
-LABELS = STAT_LABELS | {
-    "stop_loss_exits": "stop-loss exits",
-    "take_profit_exits": "take-profit exits",
-    "killed_at": "kill switch flattened at",
-}
+from aitbc_daemon.trading.models import STAT_LABELS
 
 
 @app.command()
@@ -144,7 +138,7 @@ def backtest(
         )
         console.print(
             key_value_table(
-                (LABELS.get(k, k), when(int(v)) if k == "killed_at" and v is not None else number(v))
+                (STAT_LABELS.get(k, k), when(int(v)) if k == "killed_at" and v is not None else number(v))
                 for k, v in result.stats.items()
             )
         )

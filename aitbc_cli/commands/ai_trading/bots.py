@@ -135,10 +135,10 @@ def _status_rows(bot: Any) -> list[tuple[str, Any]]:
         ),
         ("address", bot.address or "-"),
         ("position", bot.position + (f" from {bot.entry_price:g} sat/AIT" if bot.entry_price else "")),
-        ("balances", f"{_ait(bot.ait)}, {btc(bot.btc)} BTC"),
+        ("balances", f"{_ait(bot.ait)}, {btc(bot.btc)}"),
         (
             "equity",
-            "-" if bot.equity is None else f"{btc(bot.equity)} BTC at {number(bot.last_price)} sat/AIT",
+            "-" if bot.equity is None else f"{btc(bot.equity)} at {number(bot.last_price)} sat/AIT",
         ),
         ("PnL", _pnl(bot.pnl, bot.pnl_pct)),
         ("data", bot.waiting or f"{bot.bars} closed bars"),

@@ -14,25 +14,6 @@ import typer
 from aitbc_cli.output import CliError
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
-STAT_LABELS = {
-    "start_equity": "start equity",
-    "end_equity": "end equity",
-    "return_pct": "return [%]",
-    "buy_and_hold_pct": "buy & hold return [%]",
-    "cagr_pct": "CAGR [%]",
-    "volatility_ann_pct": "volatility, annualised [%]",
-    "sharpe": "Sharpe ratio",
-    "sortino": "Sortino ratio",
-    "calmar": "Calmar ratio",
-    "max_drawdown_pct": "max drawdown [%]",
-    "max_drawdown_bars": "max drawdown duration (bars)",
-    "max_drawdown_days": "max drawdown duration (days)",
-    "trades": "trades",
-    "win_rate_pct": "win rate [%]",
-    "profit_factor": "profit factor",
-    "avg_trade_pct": "average trade [%]",
-    "exposure_pct": "exposure [%]",
-}
 SHORT_STATS = ("return_pct", "cagr_pct", "sharpe", "max_drawdown_pct", "trades", "win_rate_pct")
 
 StrategyOption = Annotated[

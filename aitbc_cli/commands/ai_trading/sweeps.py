@@ -17,20 +17,9 @@ from aitbc_cli.amounts_input import units_from_text
 from aitbc_cli.commands.ai_trading.app import app
 from aitbc_cli.commands.ai_trading.backtest import optimisation_render
 from aitbc_cli.output import CliError, emit, state, table
-from aitbc_cli.signing import signing_password
+from aitbc_cli.signing import paying_wallet, signing_password
 
 POLL_SECONDS = 0.5
-
-
-def _wallet(client: Any, given: str | None) -> str:
-    if given:
-        return given
-    wallets = client.wallets().wallets
-    if len(wallets) == 1:
-        return wallets[0].name
-    if not wallets:
-        raise CliError("no wallet to pay from: create one with 'aitbc wallet create NAME'")
-    raise CliError(f"several wallets ({', '.join(w.name for w in wallets)}): choose one with --from")
 
 
 def submit_sweep(
@@ -40,7 +29,7 @@ def submit_sweep(
     amount = units_from_text(payment)
     current = state()
     with current.client(timeout=600) as client:
-        name = _wallet(client, wallet)
+        name = paying_wallet(client, wallet, "--wallet")
         password = signing_password(client, name, password_file)
         sweep = client.create_sweep(
             body

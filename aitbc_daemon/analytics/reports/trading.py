@@ -9,28 +9,8 @@ from __future__ import annotations
 
 from aitbc_daemon.analytics.charts import line_chart
 from aitbc_daemon.analytics.models import ReportChart, ReportOut, ReportRequest
-from aitbc_daemon.analytics.report import Chart, Document, Summary, Table, number, render, stem, when
-from aitbc_daemon.trading.models import BacktestOut
-
-STAT_LABELS = {
-    "start_equity": "start equity",
-    "end_equity": "end equity",
-    "return_pct": "return [%]",
-    "buy_and_hold_pct": "buy & hold return [%]",
-    "cagr_pct": "CAGR [%]",
-    "volatility_ann_pct": "volatility, annualised [%]",
-    "sharpe": "Sharpe ratio",
-    "sortino": "Sortino ratio",
-    "calmar": "Calmar ratio",
-    "max_drawdown_pct": "max drawdown [%]",
-    "max_drawdown_bars": "max drawdown duration (bars)",
-    "max_drawdown_days": "max drawdown duration (days)",
-    "trades": "trades",
-    "win_rate_pct": "win rate [%]",
-    "profit_factor": "profit factor",
-    "avg_trade_pct": "average trade [%]",
-    "exposure_pct": "exposure [%]",
-}
+from aitbc_daemon.analytics.report import Chart, Document, Summary, Table, figure, number, render, stem, when
+from aitbc_daemon.trading.models import STAT_LABELS, BacktestOut
 
 
 def drawdown_pct(equity: list[float]) -> list[float]:
@@ -63,7 +43,7 @@ def trading_report(request: ReportRequest, result: BacktestOut) -> ReportOut:
         ("costs", f"commission {request.commission_bps:g} bps, slippage {request.slippage_bps:g} bps"),
         ("annualisation", f"{result.basis}; risk-free rate 0"),
         *(
-            (STAT_LABELS.get(k, k), number(v, ",.4g") if v is not None else "-")
+            (STAT_LABELS.get(k, k), when(int(v), interval) if k == "killed_at" and v else figure(v))
             for k, v in result.stats.items()
         ),
     ]
@@ -74,7 +54,7 @@ def trading_report(request: ReportRequest, result: BacktestOut) -> ReportOut:
             number(t.entry_price, ",.4f"),
             when(t.exit_time, interval) + (" (open)" if t.open else ""),
             number(t.exit_price, ",.4f"),
-            number(t.size, ",.4g"),
+            figure(t.size),
             number(t.pnl, ",.2f"),
             number(t.return_pct, ".2f"),
         )

@@ -6,6 +6,9 @@ One pass (`run_once`), for each running bot:
    [start, start + interval) is closed once the chain's head block is at or past its end
    (block time: on a devnet `aitbc chain advance` moves it). Nothing new closed: nothing to do,
    so each candle is decided once, also across daemon restarts (`last_candle` is stored).
+   A decision the book had no liquidity for ("no asks on the book") is retried on each
+   block until it trades or a newer candle decides again, since an empty side can fill
+   again without any trade (and so without a new candle).
 2. equity = BTC + AIT at the last close (satoshi); the kill switch
    (`risk_rules.kill_switch_hit` against the peak) flattens and stops the bot (`killed`).
 3. an open position checks stop-loss / take-profit on each new candle (`risk_rules.stop_exit`);
@@ -23,8 +26,6 @@ pass after new blocks (`chain.block` events) and at least every `POLL_SECONDS`;
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import math
 from typing import Any
@@ -33,7 +34,7 @@ from aitbc_daemon.analytics.candles import interval_seconds
 from aitbc_daemon.analytics.exchange_feed import all_trades, trade_candles
 from aitbc_daemon.analytics.ohlcv_csv import Bar
 from aitbc_daemon.chain.amounts import UNIT
-from aitbc_daemon.events import EventBus
+from aitbc_daemon.events import EventBus, after_blocks
 from aitbc_daemon.exchange.market import BUY, SELL
 from aitbc_daemon.trading import risk_rules
 from aitbc_daemon.trading.bots.brokers import (
@@ -89,8 +90,9 @@ class BotRunner:
                 with hosted.lock:
                     now = hosted.node.head_timestamp
                 bucket = now // interval_seconds(bot.config.interval)
-                if self._looked.get(bot.config.name) == bucket and bot.state.pending is None:
-                    continue
+                waiting = bot.state.pending is not None or bot.state.unmet_target is not None
+                if self._looked.get(bot.config.name) == bucket and not waiting:
+                    continue  # no candle can have closed since the last look
                 self._looked[bot.config.name] = bucket
                 try:
                     decided.extend(BotPass(self.service, bot).run())
@@ -140,6 +142,8 @@ class BotPass:
         last = self.state.last_candle
         fresh = [c for c in closed if last is None or c.timestamp > last]
         if not fresh:
+            if self.state.unmet_target is not None and self._retry(self.state.unmet_target):
+                self.service.store.save_state(self.config.name, self.state)
             return self.decided
         self.candle = fresh[-1].timestamp
         self.state.bars = len(closed)
@@ -168,6 +172,7 @@ class BotPass:
             self._log(None, "wait", f"waiting for data: {len(closed)} of {need} bars")
             return
         target = self.service.target(self.config, closed)
+        self.state.unmet_target = None
         if target <= 0:
             self.state.reentry_blocked = False
         if target > 0 and self.state.position == FLAT:
@@ -180,6 +185,19 @@ class BotPass:
         else:
             held = "AIT" if self.state.position == LONG else "BTC"
             self._log(target, "hold", f"strategy target {target:g}: keep holding {held}")
+
+    def _retry(self, target: float) -> bool:
+        """Trade towards a target that found an empty book side, once that side has orders.
+
+        Silent while the side is still empty (one 'wait' decision was logged already)."""
+        market = self._market()
+        if target > 0 and self.state.position == FLAT and market.asks:
+            self._buy(target, f"strategy target {target:g}: hold AIT (asks are back on the book)")
+            return True
+        if target <= 0 and self.state.position == LONG and market.bids:
+            self._sell(target, f"strategy target {target:g}: hold BTC (bids are back on the book)")
+            return True
+        return False
 
     # --- risk ------------------------------------------------------------------------------------
 
@@ -225,6 +243,7 @@ class BotPass:
         market = self._market()
         if not market.asks:
             self._log(target, "wait", f"{reason}, but there are no asks on the book: waiting")
+            self.state.unmet_target = target
             return False
         ait, btc = self.broker.balances()
         if ait < market.chain_fee:
@@ -248,6 +267,7 @@ class BotPass:
         market = self._market()
         if not market.bids:
             self._log(target, "wait", f"{reason}, but there are no bids on the book: waiting")
+            self.state.unmet_target = target
             return False
         ait, _ = self.broker.balances()
         units = min(self.state.units, ait - market.chain_fee)
@@ -285,6 +305,7 @@ class BotPass:
         reason: str,
         action: str | None = None,
     ) -> bool:
+        self.state.unmet_target = None
         try:
             executed = self.broker.market_order(market, side, units)
         except OrderRefused as exc:
@@ -382,19 +403,4 @@ class BotPass:
 
 async def run_bots(runner: BotRunner, bus: EventBus, poll_seconds: float = POLL_SECONDS) -> None:
     """The daemon's background loop: a pass after each new block, and at least every `poll_seconds`."""
-    subscription = bus.subscribe(["chain.block"])
-    try:
-        while True:
-            try:
-                await asyncio.to_thread(runner.run_once)
-            except Exception:  # one bad pass must not end the loop
-                log.exception("bots pass failed")
-            with contextlib.suppress(TimeoutError):
-                event = await asyncio.wait_for(subscription.queue.get(), poll_seconds)
-                if event is None:  # the bus closed: the daemon is stopping
-                    return
-                while not subscription.queue.empty():  # one pass covers every block seen so far
-                    if subscription.queue.get_nowait() is None:
-                        return
-    finally:
-        bus.unsubscribe(subscription)
+    await after_blocks(bus, runner.run_once, name="bots pass", poll_seconds=poll_seconds)

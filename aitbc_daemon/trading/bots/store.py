@@ -91,6 +91,7 @@ class BotState:
     entry_price: float | None = None
     units: int = 0  # AIT units the open position holds (bought by the bot; funding AIT pays fees)
     reentry_blocked: bool = False  # after a stop-loss/take-profit: wait for the strategy to go flat first
+    unmet_target: float | None = None  # a target the book had no liquidity for: retried on each block
     last_candle: int | None = None  # start of the last closed candle decided on
     bars: int = 0
     last_price: float | None = None

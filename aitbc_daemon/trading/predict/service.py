@@ -21,7 +21,7 @@ from aitbc_daemon.analytics.store import MarketStore
 from aitbc_daemon.api_model import decode
 from aitbc_daemon.errors import AitbcError
 from aitbc_daemon.trading.predict.models import PredictOut, PredictRequest
-from aitbc_daemon.trading.service import _frame, _refusal
+from aitbc_daemon.trading.service import load_frame, refusal
 from aitbc_daemon.trading.strategy import TradingInputError
 
 WORKER_MODULE = "aitbc_daemon.trading.predict.worker"
@@ -46,11 +46,11 @@ def predict(
     """Walk-forward evaluation of the model against the naive baselines, plus a next-bar forecast."""
     from aitbc_daemon.trading.predict.walk_forward import check_size
 
-    frame, label = _frame(store, body)
+    frame, label = load_frame(store, body)
     try:
         check_size(len(frame), body.lags, body.horizon, body.folds)
     except TradingInputError as exc:
-        raise _refusal(exc) from None
+        raise refusal(exc) from None
     request = {
         "columns": {name: frame[name].tolist() for name in COLUMNS},
         "params": {

@@ -81,8 +81,8 @@ def create(
         raise AitbcError(f"this daemon has no {EXECUTOR!r} executor installed", code="unknown_executor")
     if not body.wallet:
         raise AitbcError("name the paying wallet (wallet)", code="bad_request")
-    strategy = trading._strategy(strategies, body.strategy)
-    frame, label = trading._frame(market, body)
+    strategy = trading.strategy_named(strategies, body.strategy)
+    frame, label = trading.load_frame(market, body)
     if body.metric not in METRICS:
         raise AitbcError(
             f"unknown metric {body.metric!r}; use one of {', '.join(METRICS)}", code="bad_metric"
