@@ -7,6 +7,10 @@ committed, so a script can read its result at once; `block_time` switches a
 chain to interval mining. Devnet-only controls (mine, advance, faucet) are
 refused on other chains.
 
+A devnet's clock (wall time plus what `advance` added) is saved with the chain,
+as an anvil state dump keeps `evm_increaseTime`: after a restart block time
+runs on from where the clock stood instead of stalling at the head.
+
 `ChainNode` is not thread-safe and FastAPI runs sync handlers in a thread
 pool, so every use of a node holds its chain's lock. Signature verification,
 most of the cost of a transaction, runs before the lock and across every core
@@ -35,7 +39,7 @@ from aitbc_daemon.chain.archive import (
     read_archive_genesis,
 )
 from aitbc_daemon.chain.block import Block, block_from_dict
-from aitbc_daemon.chain.errors import ChainError
+from aitbc_daemon.chain.errors import ChainError, StorageError
 from aitbc_daemon.chain.follower import FollowTarget, Upstream
 from aitbc_daemon.chain.genesis import (
     DEVNET_CHAIN_ID,
@@ -102,6 +106,32 @@ class HostedChain:
     def block_time_now(self) -> int:
         """The timestamp for a new block: wall clock plus devnet advances, never before the head."""
         return max(int(time.time()) + self.clock_offset, self.node.head_timestamp)
+
+    def restore_clock(self) -> None:
+        """Devnet: take the clock up where it stood when the chain was last open.
+
+        The saved offset keeps "wall time + offset" running across a restart. A
+        devnet file without one (an imported archive: archives hold blocks only)
+        whose head is ahead of wall time gets the offset that puts the clock at
+        its head, so new blocks move on from there rather than stall at it.
+        Followers never stamp blocks, so they keep no clock.
+        """
+        if not self.is_devnet or self.upstream is not None:
+            return
+        saved = self.node.store.clock_offset()
+        if saved is None:
+            saved = max(0, self.node.head_timestamp - int(time.time()))
+            if saved:
+                try:
+                    self.node.store.set_clock_offset(saved)
+                except StorageError as exc:  # the clock runs; only the next restart may lose it
+                    log.warning("chain %s: devnet clock offset not saved: %s", self.chain_id, exc)
+        self.clock_offset = saved
+
+    def move_clock(self, seconds: int) -> None:
+        """Devnet: add `seconds` to the clock, saved before use (so a crash keeps the advance)."""
+        self.node.store.set_clock_offset(self.clock_offset + seconds)
+        self.clock_offset += seconds
 
     def can_propose(self) -> bool:
         return self.node.proposer_for_next_block() in self.node.authority_addresses()
@@ -184,7 +214,9 @@ class ChainService:
         log.info("opened chain %s at height %d (%s)", genesis.chain_id, node.height, directory)
         if target is not None:
             return HostedChain(node, directory, instant=False, upstream=Upstream(target, genesis.chain_id))
-        return HostedChain(node, directory, instant=genesis.is_devnet and self.block_time <= 0)
+        hosted = HostedChain(node, directory, instant=genesis.is_devnet and self.block_time <= 0)
+        hosted.restore_clock()
+        return hosted
 
     def follow(self, url: str, token: str, chain_id: str) -> HostedChain:
         """Host `chain_id` as a follower of the daemon at `url` (its TCP listener)."""
@@ -398,8 +430,15 @@ class ChainService:
         """Devnet: move block time forward by `seconds` and seal that in a block; the new time."""
         hosted = self.devnet(chain_id, "advance")
         with hosted.lock:
-            hosted.clock_offset += seconds
-            block = self._produce(hosted)
+            hosted.move_clock(seconds)
+            try:
+                block = self._produce(hosted)
+            except BaseException:
+                try:  # a refused advance changes nothing
+                    hosted.move_clock(-seconds)
+                except StorageError as exc:
+                    log.warning("chain %s: devnet clock not moved back: %s", chain_id, exc)
+                raise
         return block.header.timestamp
 
     def produce_next(self, chain_id: str) -> Block | None:

@@ -36,7 +36,7 @@ or edited block or state row fails one of these.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +67,7 @@ from aitbc_daemon.chain.txtypes import touched_addresses
 from aitbc_daemon.sqlite_db import sqlite_utils
 
 SCHEMA_VERSION = 1
+CLOCK_OFFSET_KEY = "devnet_clock_offset"  # meta row: seconds the devnet clock runs ahead
 VERIFY_RECENT_BLOCKS = 64
 MAX_HISTORY_LIMIT = 1_000
 MIN_PREFIX_CHARS = 6
@@ -297,11 +298,19 @@ class ChainStore:
 
     # --- writing a block -------------------------------------------------------------------
 
-    def commit_block(self, block: Block, results: Sequence[TxResult], state: StateOverlay) -> None:
+    def commit_block(
+        self,
+        block: Block,
+        results: Sequence[TxResult],
+        state: StateOverlay,
+        kv_json: Mapping[tuple[str, str], bytes] | None = None,
+    ) -> None:
         """Write the block, its transactions with their results and `state`'s writes, atomically.
 
         `state` is the block's overlay over the committed state: its own dicts say
         which entries changed, and reading through it gives their new values.
+        `kv_json`: canonical JSON of kv values already encoded (the app hash's
+        `HashUpdate.kv_json`), so they are not encoded twice; others are encoded here.
         Raises a `StorageError` (and writes nothing) if the file refuses the write.
         """
         if len(results) != len(block.transactions):
@@ -313,8 +322,11 @@ class ChainStore:
             (escrow_id, e.payer, e.arbiter, e.amount, e.status, e.payee)
             for escrow_id, e in state.escrows.items()
         ]
+        encoded = kv_json or {}
         kv_puts = [
-            (m, k, canonical_json(v).decode()) for (m, k), v in state.kv.items() if v is not None
+            (m, k, (encoded.get((m, k)) or canonical_json(v)).decode())
+            for (m, k), v in state.kv.items()
+            if v is not None
         ]
         kv_deletes = [(m, k) for (m, k), v in state.kv.items() if v is None]
         tx_rows = [
@@ -450,6 +462,34 @@ class ChainStore:
             "SELECT value FROM meta WHERE key = 'account_txs_since'"
         ).fetchone()
         return 1 if row is None else int(row[0])
+
+    # --- the devnet clock ------------------------------------------------------------------
+
+    def clock_offset(self) -> int | None:
+        """The devnet clock's saved offset from wall time in seconds; None if never saved.
+
+        A meta row, not state: it is no part of any block or app hash, so it
+        neither travels in an archive nor changes what a block means.
+        """
+        row = self._conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (CLOCK_OFFSET_KEY,)
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            return int(row[0])
+        except ValueError:
+            raise CorruptStore(
+                f"chain file {self.path}: devnet clock offset {row[0]!r} is not an integer"
+            ) from None
+
+    def set_clock_offset(self, seconds: int) -> None:
+        """Save the devnet clock's offset (one write transaction), so a restart keeps the clock."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                (CLOCK_OFFSET_KEY, str(seconds)),
+            )
 
     def find_by_hash_prefix(self, prefix: str, limit: int = 10) -> list[HashMatch]:
         """Blocks and transactions whose hash starts with `prefix`, in hash order.

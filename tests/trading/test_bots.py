@@ -8,7 +8,7 @@ import pytest
 
 from aitbc_daemon.client import ApiError
 from tests.conftest import start_daemon
-from tests.trading.bots_market import CHAIN, MINUTE, PASSWORD, SAT, UNIT, DevMarket
+from tests.trading.bots_market import CHAIN, PASSWORD, SAT, UNIT, DevMarket
 
 MOMENTUM = {"period": 1}  # long while the last candle closed above the one before: 2 bars suffice
 
@@ -89,6 +89,12 @@ def test_paper_bot_waits_on_an_empty_book_side(market):
     (decision,) = decisions(market, "paper2")
     assert decision.action == "wait" and "no asks on the book" in decision.reason
     assert market.client.bot("paper2").state == "running"
+    assert [d.action for d in decisions(market, "paper2")] == ["wait"]  # still empty: no new decision
+    # an ask arrives but nothing trades, so no candle closes: the bot retries its decision anyway
+    market.order("maker", "sell", 10, 1150)
+    latest = decisions(market, "paper2")
+    assert [d.action for d in latest] == ["buy", "wait"] and "asks are back" in latest[0].reason
+    assert market.client.bot("paper2").position == "long"
 
 
 def test_waiting_for_data_until_the_lookback_is_covered(market):
@@ -170,9 +176,9 @@ def test_bot_survives_a_daemon_restart_without_repeating_a_decision(market, daem
             assert [d.action for d in decisions(market)] == ["buy"]  # the same candle is not decided again
             status = client.bot("bot1")
             assert (status.state, status.position, status.address) == ("running", "long", bot.address)
-            # the candle of the bot's own buy (at 1200, above 1100) closes; the devnet's clock offset
-            # does not survive a restart, so move past the old head's time by more than a minute
-            market.close_candle(3 * MINUTE)
+            # the candle of the bot's own buy (at 1200, above 1100) closes: the devnet clock runs on
+            # from where it stood before the restart, so one minute is enough
+            market.close_candle()
             assert [d.action for d in decisions(market)] == ["hold", "buy"]
             assert len([t for t in market.trades() if t.buyer == bot.address]) >= 1
             assert len(client.bot_analytics("bot1").trades) == 1
