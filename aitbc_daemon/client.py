@@ -342,7 +342,11 @@ class Client(_Protocol):
         return self._call(chain_models.SubmitResult, "POST", _chain_path(chain, "txs"), tx)
 
     def submit_batch(self, chain: str, txs: list[dict[str, Any]]) -> BatchResult:
-        return self._call(chain_models.BatchResult, "POST", _chain_path(chain, "txs/batch"), {"transactions": txs})
+        answer = self.request("POST", _chain_path(chain, "txs/batch"), json={"transactions": txs})
+        try:
+            return _batch_result(answer)
+        except ValueError as exc:
+            raise ClientError(f"{exc} (is the daemon from another release?)") from None
 
     def transaction(self, chain: str, tx_hash: str) -> TxInfo:
         return self._call(chain_models.TxInfo, "GET", _chain_path(chain, "txs/" + quote(tx_hash, safe="")))
@@ -833,6 +837,31 @@ class AsyncClient(_Protocol):
                 yield messages()
         except httpx.TransportError as exc:
             raise self._transport_error(exc) from exc
+
+
+def _batch_result(data: Any) -> BatchResult:
+    """A batch answer, its (up to 5,000) verdicts type-checked by hand; raises ValueError on a mismatch.
+
+    dacite took about 8 us a verdict (16 ms for 2,000), client time added to every order
+    sent in a batch; this takes about 0.4 us.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise ValueError("unexpected answer for BatchResult: no results list")
+    submit_result = chain_models.SubmitResult
+    results = []
+    for item in data["results"]:
+        if not isinstance(item, dict):
+            raise ValueError(f"unexpected answer for SubmitResult: {item!r}")
+        tx_hash, accepted, code, message = (
+            item.get("hash"), item.get("accepted"), item.get("code"), item.get("message")
+        )
+        texts_ok = all(v is None or type(v) is str for v in (tx_hash, code, message))
+        if type(accepted) is not bool or not texts_ok:
+            raise ValueError(f"unexpected answer for SubmitResult: {item!r}")
+        results.append(submit_result(tx_hash, accepted, code, message))
+    summary = decode(chain_models.BatchResult, {**data, "results": []})
+    summary.results = results
+    return summary
 
 
 def _chain_path(chain: str, rest: str) -> str:

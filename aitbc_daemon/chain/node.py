@@ -407,7 +407,9 @@ class ChainNode:
             raise BadParent("the finalized block no longer extends the head")
         # If this raises (StorageError: disk full, lock held), nothing changed, on disk or in
         # memory, and the block stays finalized: `commit()` can be called again.
-        self.store.commit_block(pending.block, pending.results, pending.state)
+        self.store.commit_block(
+            pending.block, pending.results, pending.state, pending.hash_update.kv_json
+        )
         self._state.apply_changes(pending.state.changes())
         self._hasher.apply(pending.hash_update)
         self._head = pending.block.header

@@ -69,6 +69,7 @@ _CHAIN_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 _TX_TYPE = re.compile(r"[a-z][a-z0-9_.]{0,63}")
 _HEX32 = re.compile(r"[0-9a-f]{64}")
 _HEX64 = re.compile(r"[0-9a-f]{128}")
+_PLAIN = re.compile(r"[A-Za-z0-9_.]*")  # text JSON writes as it is
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,7 +87,20 @@ class Transaction:
 
     @cached_property
     def signing_bytes(self) -> bytes:
-        """The canonical bytes the signature covers."""
+        """The canonical bytes the signature covers: every field but the signature.
+
+        Keys sort "...", "sender", "signature", "type", so in `encoded` (needed for the hash
+        anyway) the signature's member sits just before the type's, last: cutting it out gives
+        exactly these bytes without encoding the payload a second time. Anything else (a type
+        or signature JSON would escape, one that is not a string: only a Transaction built
+        directly can hold those) never matches the cut and takes the full encoding.
+        """
+        if all(type(text) is str and _PLAIN.fullmatch(text) for text in (self.type, self.signature)):
+            type_member = b',"type":"' + self.type.encode() + b'"}'
+            cut = b',"signature":"' + self.signature.encode() + b'"' + type_member
+            encoded = self.encoded
+            if encoded.endswith(cut):
+                return encoded[: -len(cut)] + type_member
         return canonical_json({name: getattr(self, name) for name in _SIGNED_FIELDS})
 
     @cached_property
