@@ -39,6 +39,7 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
     "plugins": ("aitbc_cli.commands.plugins", "List loaded plugins and those that failed to load."),
     "analytics": ("aitbc_cli.commands.analytics", "Market data (OHLCV import) and TA-Lib-exact indicators."),
     "ai-trading": ("aitbc_cli.commands.ai_trading", "Trading strategies: list, backtest (next-open fills, costs), optimise."),
+    "ai-surveillance": ("aitbc_cli.commands.ai_surveillance", "Market surveillance: monitor, wash/spoofing alerts, patterns."),
 }
 # Other names a group answers to (not listed in help).
 COMMAND_ALIASES: dict[str, str] = {"advanced-analytics": "analytics"}

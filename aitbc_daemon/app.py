@@ -35,6 +35,8 @@ from aitbc_daemon.miner.routes import router as miner_router
 from aitbc_daemon.peer import AccessGuard
 from aitbc_daemon.runtime import DaemonRuntime
 from aitbc_daemon.staking.routes import router as staking_router
+from aitbc_daemon.surveillance.monitor import run_monitor
+from aitbc_daemon.surveillance.routes import router as surveillance_router
 from aitbc_daemon.system.models import ErrorResponse
 from aitbc_daemon.system.routes import router as system_router
 from aitbc_daemon.trading.bots.routes import router as bots_router
@@ -75,6 +77,8 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
         runtime.start_task(run_agents(runtime.agents, runtime.bus), name="agents.runner")
         if runtime.bots is not None:
             runtime.start_task(run_bots(runtime.bots, runtime.bus), name="trading.bots")
+        if runtime.surveillance is not None:
+            runtime.start_task(run_monitor(runtime.surveillance, runtime.bus), name="surveillance.monitor")
         runtime.start_task(watch_exchange_alerts(runtime), name="analytics.exchange_alerts")
         runtime.bus.publish("daemon.started", {"pid": runtime.pid, "version": __version__})
         yield
@@ -86,6 +90,8 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
         runtime.agents.service.close()
         if runtime.bots is not None:
             runtime.bots.service.close()
+        if runtime.surveillance is not None:
+            runtime.surveillance.store.close()
         runtime.market.close()
 
     api = FastAPI(
@@ -111,6 +117,7 @@ def create_app(runtime: DaemonRuntime, *, allowed_uid: int | None = None) -> ASG
     api.include_router(trading_router)
     api.include_router(sweeps_router)
     api.include_router(bots_router)
+    api.include_router(surveillance_router)
     api.include_router(predict_router)
     api.include_router(portfolio_router)
     api.include_router(jobs_router)

@@ -665,6 +665,34 @@ class Client(_Protocol):
     def bots_tick(self) -> TickOut:
         return self._call(bots_models.TickOut, "POST", "/v1/trading/bots/tick")
 
+    # -- market surveillance (plain JSON objects: see aitbc_daemon/surveillance/models.py) ----------
+
+    def surveillance_status(self) -> dict[str, Any]:
+        return self.request("GET", "/v1/surveillance/status")
+
+    def surveillance_start(self, *, chain: str | None = None, from_height: int | None = None) -> dict[str, Any]:
+        return self.request("POST", "/v1/surveillance/start", json={"chain": chain, "from_height": from_height})
+
+    def surveillance_stop(self) -> dict[str, Any]:
+        return self.request("POST", "/v1/surveillance/stop", json={})
+
+    def surveillance_tick(self) -> dict[str, Any]:
+        return self.request("POST", "/v1/surveillance/tick", json={})
+
+    def surveillance_alerts(
+        self, *, severity: str | None = None, since: int = 0, limit: int = 100
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"since": since, "limit": limit}
+        if severity:
+            params["severity"] = severity
+        return self.request("GET", "/v1/surveillance/alerts", params=params)
+
+    def surveillance_ack(self, alert_id: int) -> dict[str, Any]:
+        return self.request("POST", f"/v1/surveillance/alerts/{int(alert_id)}/ack", json={})
+
+    def surveillance_patterns(self, bucket: int = 100) -> dict[str, Any]:
+        return self.request("GET", "/v1/surveillance/patterns", params={"bucket": bucket})
+
     # -- jobs ------------------------------------------------------------------
 
     def upload(self, data: bytes | Iterator[bytes]) -> UploadResult:

@@ -26,6 +26,7 @@ from aitbc_daemon.miner.executors.base import Executor
 from aitbc_daemon.miner.service import MinerService
 from aitbc_daemon.plugins import DAEMON_GROUPS, LoadedPlugin, load_group
 from aitbc_daemon.service_key import load_or_create_key
+from aitbc_daemon.surveillance.monitor import SurveillanceMonitor, build_monitor
 from aitbc_daemon.trading.bots.runner import BotRunner
 from aitbc_daemon.trading.bots.service import BotService
 from aitbc_daemon.trading.bots.store import BotStore
@@ -48,6 +49,7 @@ class DaemonRuntime:
     market: MarketStore  # imported OHLCV series (data/market.db)
     plugins: list[LoadedPlugin] = field(default_factory=list)
     bots: BotRunner | None = None  # live trading bots (trading/bots); built by build_runtime
+    surveillance: SurveillanceMonitor | None = None  # market surveillance (surveillance/); built by build_runtime
     miner_token: str = ""  # TCP bearer token limited to the miners' endpoints (set when TCP listens)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     started_at: float = field(default_factory=time.time)
@@ -133,7 +135,7 @@ def build_runtime(settings: Settings) -> DaemonRuntime:
     bots = BotRunner(BotService(BotStore(data), chains, keystore, bus, trading_strategies))  # type: ignore[arg-type]
     return DaemonRuntime(settings, keystore=keystore, chains=chains, bus=bus, coordinator=coordinator,
                          miner=miner, agents=agents, market=MarketStore(data / "market.db"), plugins=plugins,
-                         bots=bots)
+                         bots=bots, surveillance=build_monitor(data, chains, bus, plugins, settings.chain))
 
 
 def get_runtime(request: Request) -> DaemonRuntime:

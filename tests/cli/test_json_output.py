@@ -147,6 +147,11 @@ def test_every_command_speaks_json(cli, aitbc_home, tmp_path, monkeypatch):
         ["ai-trading", "status", "--json"],
         ["ai-trading", "analytics", "jbot", "--json"],
         ["ai-trading", "stop", "jbot", "--json"],
+        ["ai-surveillance", "start", "--json"],
+        ["ai-surveillance", "status", "--json"],
+        ["ai-surveillance", "alerts", "--severity", "high", "--json"],
+        ["ai-surveillance", "patterns", "--json"],
+        ["ai-surveillance", "stop", "--json"],
     ]
     # Governance steps out of their time, or by someone outside the council: refused before they
     # are sent. Under --json a refusal is an empty stdout and one line on stderr, with exit 1.

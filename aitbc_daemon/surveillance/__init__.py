@@ -1,0 +1,1 @@
+"""AI market surveillance: a monitor over committed exchange activity, its detectors and alerts."""
