@@ -22,6 +22,7 @@ sells (pump-and-dump); labelled order ids are every order it placed.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from aitbc_daemon.surveillance.simulation.market import SimConfig, Simulation
 
 
-class Scenario:
+class Scenario(ABC):
     """Base: an episode with a start and an active window, scheduled into a simulation."""
 
     kind = ""
@@ -48,8 +49,9 @@ class Scenario:
             end=start + length,  # type: ignore[arg-type]
         )
 
+    @abstractmethod
     def schedule(self, sim: "Simulation", active: list[str]) -> None:
-        raise NotImplementedError
+        """Place the episode's orders, trades and transfers into `sim` and label them."""
 
 
 def _inside_price(sim: "Simulation") -> int | None:
@@ -63,9 +65,6 @@ def _inside_price(sim: "Simulation") -> int | None:
 class _WashBase(Scenario):
     kind = "wash"
     gap_mean_s = 8.0
-
-    def _ring(self) -> list[str]:
-        raise NotImplementedError
 
     def _leg(self, sim: "Simulation", t: float, seller: str, buyer: str) -> bool:
         price = _inside_price(sim)
